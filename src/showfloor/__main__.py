@@ -1,0 +1,3 @@
+from showfloor.cli.main import main
+
+main()

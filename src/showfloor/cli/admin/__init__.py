@@ -1,0 +1,28 @@
+"""``showfloor admin …``: operator commands. They talk to the database directly (SHOWFLOOR_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import typer
+
+from showfloor.cli.admin._runtime import console, run_with_db
+from showfloor.cli.admin.accounts import accounts_app, keys_app
+from showfloor.server.config import Settings
+from showfloor.server.db.migrate import upgrade
+from showfloor.server.db.uow import Database
+
+admin_app = typer.Typer(
+    help="Operator commands (accounts, keys, credits, prices, data).", no_args_is_help=True
+)
+admin_app.add_typer(accounts_app, name="accounts")
+admin_app.add_typer(keys_app, name="keys")
+
+
+@admin_app.command("migrate")
+def migrate() -> None:
+    """Apply database migrations (creates the schema on a new database)."""
+
+    async def work(db: Database, _s: Settings) -> None:
+        await upgrade(db.engine)
+
+    run_with_db(work)
+    console.print("Database is at the newest schema.")

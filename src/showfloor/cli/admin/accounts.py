@@ -1,0 +1,148 @@
+"""``showfloor admin accounts …`` and ``showfloor admin keys …``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from showfloor.cli.admin._runtime import console, run_with_db
+from showfloor.server.accounts import service
+from showfloor.server.config import Settings
+from showfloor.server.db.uow import Database
+
+accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys (stored hashed; shown once).", no_args_is_help=True
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option("--name", help="Account name.")],
+    unlimited: Annotated[
+        bool, typer.Option("--unlimited", help="Never refused for funds (charges still recorded).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    async def work(db: Database, _s: Settings) -> dict[str, object]:
+        async with db.write() as session:
+            account = await service.create_account(session, name, unlimited=unlimited)
+            return {"id": str(account.id), "name": account.name, "unlimited": account.unlimited}
+
+    out = run_with_db(work)
+    if as_json:
+        print(json.dumps(out))
+    else:
+        console.print(f"Created account [bold]{out['id']}[/bold] ({out['name']})")
+
+
+@accounts_app.command("list")
+def accounts_list(as_json: JsonFlag = False) -> None:
+    async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
+        async with db.read() as session:
+            rows = await service.list_accounts(session)
+            return [{"id": str(a.id), "name": a.name, "unlimited": a.unlimited} for a in rows]
+
+    rows = run_with_db(work)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "name", "unlimited")
+    for row in rows:
+        table.add_row(str(row["id"]), str(row["name"]), str(row["unlimited"]))
+    console.print(table)
+
+
+@accounts_app.command("set-unlimited")
+def accounts_set_unlimited(
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+    off: Annotated[bool, typer.Option("--off", help="Turn unlimited off again.")] = False,
+) -> None:
+    async def work(db: Database, _s: Settings) -> None:
+        async with db.write() as session:
+            await service.set_unlimited(session, account, not off)
+
+    run_with_db(work)
+    console.print(f"Account {account}: unlimited {'off' if off else 'on'}")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    async def work(db: Database, _s: Settings) -> service.IssuedKey:
+        async with db.write() as session:
+            return await service.create_key(session, account, name=name)
+
+    issued = run_with_db(work)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "id": str(issued.id),
+                    "account": str(issued.account_id),
+                    "prefix": issued.prefix,
+                    "key": issued.key,
+                }
+            )
+        )
+        return
+    console.print(f"API key for account {issued.account_id} (shown once, store it now):")
+    print(issued.key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int | None, typer.Option("--id", help="Key id.")] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Key prefix, e.g. sk_1a2b3c4d5e6f7a8b.")
+    ] = None,
+) -> None:
+    if (key_id is None) == (prefix is None):
+        raise typer.BadParameter("give exactly one of --id or --prefix")
+
+    async def work(db: Database, _s: Settings) -> str:
+        async with db.write() as session:
+            row = await service.revoke_key(session, key_id=key_id, prefix=prefix)
+            return row.prefix
+
+    console.print(f"Revoked {run_with_db(work)}")
+
+
+@keys_app.command("list")
+def keys_list(
+    account: Annotated[int | None, typer.Option("--account", help="Only this account's keys.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
+        async with db.read() as session:
+            rows = await service.list_keys(session, account)
+            return [
+                {
+                    "id": str(k.id),
+                    "account": str(k.account_id),
+                    "prefix": k.prefix,
+                    "name": k.name,
+                    "createdAt": k.created_at.isoformat(),
+                    "revokedAt": k.revoked_at.isoformat() if k.revoked_at else None,
+                }
+                for k in rows
+            ]
+
+    rows = run_with_db(work)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "account", "prefix", "name", "created", "revoked")
+    for r in rows:
+        table.add_row(
+            *(str(r[c] or "") for c in ("id", "account", "prefix", "name", "createdAt", "revokedAt"))
+        )
+    console.print(table)

@@ -1,0 +1,120 @@
+"""Accounts and API keys: creation, revocation, listing, and authentication of a bearer key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.accounts.keys import generate_key, hash_key, is_well_formed, key_prefix, same_hash
+from showfloor.server.errors import NotFound, Unauthorized
+from showfloor.server.models import Account, ApiKey
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account and the API key it used."""
+
+    account_id: int
+    api_key_id: int
+    key_prefix: str
+    unlimited: bool
+    plan_id: int | None
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: int
+    account_id: int
+    key: str  # shown once, never stored
+    prefix: str
+
+
+async def create_account(session: AsyncSession, name: str, *, unlimited: bool = False) -> Account:
+    account = Account(name=name, unlimited=unlimited, created_at=utcnow())
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"Account {account_id} not found")
+    return account
+
+
+async def list_accounts(session: AsyncSession) -> list[Account]:
+    return list((await session.scalars(select(Account).order_by(Account.id))).all())
+
+
+async def set_unlimited(session: AsyncSession, account_id: int, unlimited: bool) -> Account:
+    account = await get_account(session, account_id)
+    account.unlimited = unlimited
+    return account
+
+
+async def create_key(
+    session: AsyncSession, account_id: int, *, name: str | None = None, kind: str = "sk"
+) -> IssuedKey:
+    await get_account(session, account_id)
+    key = generate_key(kind)
+    row = ApiKey(
+        account_id=account_id, prefix=key_prefix(key), key_hash=hash_key(key), name=name, created_at=utcnow()
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedKey(id=row.id, account_id=account_id, key=key, prefix=row.prefix)
+
+
+async def revoke_key(
+    session: AsyncSession, *, key_id: int | None = None, prefix: str | None = None
+) -> ApiKey:
+    stmt = select(ApiKey)
+    stmt = stmt.where(ApiKey.id == key_id) if key_id is not None else stmt.where(ApiKey.prefix == prefix)
+    row = (await session.scalars(stmt)).first()
+    if row is None:
+        raise NotFound("API key not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+async def list_keys(session: AsyncSession, account_id: int | None = None) -> list[ApiKey]:
+    stmt = select(ApiKey).order_by(ApiKey.id)
+    if account_id is not None:
+        stmt = stmt.where(ApiKey.account_id == account_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def authenticate(session: AsyncSession, key: str) -> Principal:
+    """Resolve a bearer key to its principal, or raise ``Unauthorized`` (one message for every case)."""
+    if not is_well_formed(key):
+        raise Unauthorized()
+    digest = hash_key(key)
+    row = (
+        await session.execute(
+            select(
+                ApiKey.id,
+                ApiKey.key_hash,
+                ApiKey.prefix,
+                ApiKey.revoked_at,
+                Account.id,
+                Account.unlimited,
+                Account.plan_id,
+            )
+            .join(Account, Account.id == ApiKey.account_id)
+            .where(ApiKey.key_hash == digest)
+        )
+    ).first()
+    if row is None or not same_hash(row[1], digest) or row[3] is not None:
+        raise Unauthorized()
+    return Principal(
+        account_id=row[4], api_key_id=row[0], key_prefix=row[2], unlimited=row[5], plan_id=row[6]
+    )

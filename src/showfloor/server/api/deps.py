@@ -1,0 +1,68 @@
+"""Request dependencies: the database, the settings, the authenticated principal, the call source."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+
+from showfloor.server.accounts.service import Principal, authenticate
+from showfloor.server.api.ratelimit import RateLimiter
+from showfloor.server.config import Settings
+from showfloor.server.db.uow import Database
+from showfloor.server.errors import Unauthorized
+from showfloor.server.logging import account_id_var, key_prefix_var
+
+CALL_SOURCES = ("api", "agent")
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def bearer_key(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("Missing API key")
+    scheme, _, key = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Malformed Authorization header; expected 'Bearer <key>'")
+    return key.strip()
+
+
+async def current_principal(
+    request: Request,
+    response: Response,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        await limiter.check_ip(request.client.host if request.client else "unknown")
+    key = bearer_key(authorization)
+    db: Database = request.app.state.db
+    async with db.read() as session:
+        principal = await authenticate(session, key)
+    account_id_var.set(principal.account_id)
+    key_prefix_var.set(principal.key_prefix)
+    request.state.principal = principal
+    if limiter is not None:
+        verdict = await limiter.check_key(principal.key_prefix)
+        response.headers.update(verdict.headers())
+    return principal
+
+
+def call_source(x_call_source: Annotated[str | None, Header()] = None) -> str:
+    """``x-call-source``: ``api`` or ``agent``; anything else or missing counts as ``api``."""
+    value = (x_call_source or "").strip().lower()
+    return value if value in CALL_SOURCES else "api"
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+DB = Annotated[Database, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+CallSource = Annotated[str, Depends(call_source)]

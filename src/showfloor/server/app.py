@@ -1,0 +1,52 @@
+"""``create_app(settings)``: the ASGI application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from showfloor import __version__
+from showfloor.server.api.errors import install_error_handlers
+from showfloor.server.api.middleware import RequestContextMiddleware
+from showfloor.server.api.ratelimit import RateLimiter
+from showfloor.server.api.routers import ROUTERS
+from showfloor.server.config import Settings
+from showfloor.server.db.engine import make_engine
+from showfloor.server.db.uow import Database
+from showfloor.server.jobs.background import BackgroundJobs
+
+
+def create_app(settings: Settings | None = None, *, run_background_jobs: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+        app.state.db = Database(engine)
+        app.state.rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+        jobs = BackgroundJobs(app.state.db, settings) if run_background_jobs else None
+        if jobs is not None:
+            await jobs.start()
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                await jobs.stop()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Showfloor API",
+        version=__version__,
+        description="Event-intelligence API with credit-metered access, compatible with Lensmor.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

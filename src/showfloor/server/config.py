@@ -1,0 +1,63 @@
+"""Server settings, read once from ``SHOWFLOOR_*`` environment variables and passed around as one object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOWFLOOR_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Set to share rate-limit counters between server processes (e.g. redis://127.0.0.1:6379/0).
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # Rate limits: fixed 60 s window, per API key and per client IP (the reference's defaults).
+    rate_limit_enabled: bool = True
+    rate_limit_per_key: int = Field(default=120, ge=1)
+    rate_limit_per_ip: int = Field(default=600, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    # Pricing: a JSON/TOML-free default; plans live in the database (``showfloor admin plans``).
+    default_plan: str = "default"
+    preview_limit: int = Field(default=50, ge=0)
+
+    # Background work.
+    embedded_worker: bool | None = None  # None: on for SQLite, off for PostgreSQL
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+
+    # Database pool (PostgreSQL only).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def run_embedded_worker(self) -> bool:
+        return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[1]
+        return None if raw in ("", ":memory:") else Path(raw)

@@ -1,0 +1,75 @@
+"""Balance as ``LEDGER.md`` defines it: active grants' remaining credits minus what open holds took.
+
+A grant is active when it is not voided and not past ``expires_at`` at the moment of reading (expiry
+is exact at read time, whether or not the sweep has run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.models import CreditGrant, HoldAllocation
+
+BUCKETS = ("subscription", "addon", "gift")
+
+
+@dataclass(frozen=True)
+class Balance:
+    amounts: dict[str, int]
+    balances: dict[str, int]
+    reset_at: datetime | None
+    addon_expire_at: datetime | None
+
+    @property
+    def total_amount(self) -> int:
+        return sum(self.amounts.values())
+
+    @property
+    def total_balance(self) -> int:
+        return sum(self.balances.values())
+
+
+def active_grant(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        CreditGrant.voided_at.is_(None),
+        or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now),
+    )
+
+
+async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> Balance:
+    held = (
+        select(
+            HoldAllocation.grant_id,
+            func.sum(HoldAllocation.amount - HoldAllocation.captured - HoldAllocation.released).label("held"),
+        )
+        .group_by(HoldAllocation.grant_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                CreditGrant.bucket,
+                CreditGrant.amount,
+                CreditGrant.remaining - func.coalesce(held.c.held, 0),
+                CreditGrant.expires_at,
+            )
+            .outerjoin(held, held.c.grant_id == CreditGrant.id)
+            .where(CreditGrant.account_id == account_id, active_grant(now))
+        )
+    ).all()
+    amounts = dict.fromkeys(BUCKETS, 0)
+    balances = dict.fromkeys(BUCKETS, 0)
+    reset_at: datetime | None = None
+    addon_expire_at: datetime | None = None
+    for bucket, amount, available, expires_at in rows:
+        amounts[bucket] += int(amount)
+        balances[bucket] += int(available)
+        if bucket == "subscription" and expires_at is not None and available > 0:
+            reset_at = expires_at if reset_at is None else min(reset_at, expires_at)
+        if bucket == "addon" and expires_at is not None:
+            addon_expire_at = expires_at if addon_expire_at is None else max(addon_expire_at, expires_at)
+    return Balance(amounts, balances, reset_at, addon_expire_at)
