@@ -133,6 +133,9 @@ def test_settings(db_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return test_settings(db_url)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from showfloor.server.errors import DomainError
@@ -107,7 +108,32 @@ def install_error_handlers(app: FastAPI) -> None:
             request, code, message, status=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
+    async def _infrastructure(request: Request, exc: Exception) -> JSONResponse:
+        # Handled here rather than by the catch-all below, which Starlette re-raises after answering.
+        if is_database_unavailable(exc):
+            log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+            return error_response(
+                request,
+                "SERVICE_UNAVAILABLE",
+                "Service temporarily unavailable; retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return error_response(request, "INTERNAL_ERROR", "Internal server error")
+
+    for exc_class in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+        app.add_exception_handler(exc_class, _infrastructure)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(request, "INTERNAL_ERROR", "Internal server error")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Connection-level database failures (server down, restarting, pool exhausted): retryable 503s."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        )
+    return isinstance(exc, (sa_exc.TimeoutError, ConnectionError, OSError))

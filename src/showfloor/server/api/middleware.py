@@ -10,6 +10,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from showfloor.server.logging import account_id_var, key_prefix_var, request_id_var
+from showfloor.server.metrics import REQUEST_LATENCY
 
 log = logging.getLogger("showfloor.request")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -41,6 +42,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            # Label by route template, never the raw path (ids would explode the series count).
+            route_label = getattr(route, "path", None) or "unmatched"
+            REQUEST_LATENCY.labels(route_label, scope["method"], str(status)).observe(elapsed)
             log.info(
                 "request",
                 extra={
@@ -48,7 +53,7 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "route": getattr(route, "path", None),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             request_id_var.reset(tokens[0])

@@ -23,13 +23,13 @@ class Verdict:
     allowed: bool
     limit: int
     remaining: int
-    reset_at: int  # unix seconds
+    reset_at: float  # unix seconds
 
     def headers(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_at),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
         }
 
 
@@ -41,23 +41,24 @@ class RateLimiter:
         self._storage = storage_from_string(uri)
         self._limiter = FixedWindowRateLimiter(self._storage)
         window = settings.rate_limit_window_seconds
+        self._window = window
         self._per_key: RateLimitItem = RateLimitItemPerSecond(settings.rate_limit_per_key, window)
         self._per_ip: RateLimitItem = RateLimitItemPerSecond(settings.rate_limit_per_ip, window)
 
     async def _hit(self, item: RateLimitItem, *identifiers: str) -> Verdict:
         allowed = await self._limiter.hit(item, *identifiers)
         stats = await self._limiter.get_window_stats(item, *identifiers)
-        return Verdict(allowed, item.amount, max(0, stats.remaining), math.ceil(stats.reset_time))
+        return Verdict(allowed, item.amount, max(0, stats.remaining), stats.reset_time)
 
     async def check_ip(self, ip: str) -> None:
         verdict = await self._hit(self._per_ip, "ip", ip)
         if not verdict.allowed:
-            raise RateLimited(retry_after=_retry_after(verdict), headers=verdict.headers())
+            raise RateLimited(retry_after=self._retry_after(verdict), headers=verdict.headers())
 
     async def check_key(self, key_prefix: str) -> Verdict:
         verdict = await self._hit(self._per_key, "key", key_prefix)
         if not verdict.allowed:
-            raise RateLimited(retry_after=_retry_after(verdict), headers=verdict.headers())
+            raise RateLimited(retry_after=self._retry_after(verdict), headers=verdict.headers())
         return verdict
 
     async def reset(self) -> None:
@@ -65,6 +66,5 @@ class RateLimiter:
         if result is not None and not isinstance(result, int):
             await result
 
-
-def _retry_after(verdict: Verdict) -> int:
-    return max(1, verdict.reset_at - int(time.time()))
+    def _retry_after(self, verdict: Verdict) -> int:
+        return min(self._window, max(1, math.ceil(verdict.reset_at - time.time())))

@@ -1,0 +1,100 @@
+"""Prometheus metrics.
+
+Two kinds: counters/histograms kept in-process (request latency, provider calls), and gauges read
+from the database at scrape time (credits charged, holds outstanding, task items by state), which
+are therefore the same whichever server process answers the scrape. With several server processes
+set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess as prom_multiprocess
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.models import CreditHold, LedgerOperation
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+REQUEST_LATENCY = Histogram(
+    "showfloor_http_request_duration_seconds",
+    "HTTP request latency by route template, method and status.",
+    ["route", "method", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+PROVIDER_CALLS = Counter(
+    "showfloor_provider_calls_total",
+    "Enrichment provider calls by provider and outcome.",
+    ["provider", "outcome"],
+)
+PROVIDER_ERRORS = Counter(
+    "showfloor_provider_errors_total",
+    "Enrichment provider errors by provider and kind.",
+    ["provider", "kind"],
+)
+PROVIDER_LATENCY = Histogram(
+    "showfloor_provider_latency_seconds",
+    "Enrichment provider call latency.",
+    ["provider"],
+    buckets=LATENCY_BUCKETS,
+)
+
+# Database-derived gauges, refreshed on every scrape.
+CREDITS_CHARGED = Gauge(
+    "showfloor_credits_charged",
+    "Credits charged so far (debits and captures) by business code and call source.",
+    ["business_code", "call_source"],
+    multiprocess_mode="mostrecent",
+)
+HOLDS_OUTSTANDING = Gauge(
+    "showfloor_credit_holds_outstanding",
+    "Credits held by open holds (reserved for unfinished asynchronous work).",
+    multiprocess_mode="mostrecent",
+)
+HOLDS_OPEN = Gauge("showfloor_credit_holds_open", "Open credit holds.", multiprocess_mode="mostrecent")
+TASK_ITEMS = Gauge(
+    "showfloor_unlock_task_items",
+    "Contact unlock task items by kind and state.",
+    ["kind", "state"],
+    multiprocess_mode="mostrecent",
+)
+
+# Modules that own other database-derived gauges register a refresher here (e.g. unlock tasks).
+GaugeRefresher = Callable[[AsyncSession], Awaitable[None]]
+GAUGE_REFRESHERS: list[GaugeRefresher] = []
+
+
+async def refresh_ledger_gauges(session: AsyncSession) -> None:
+    charged = await session.execute(
+        select(LedgerOperation.business_code, LedgerOperation.call_source, func.sum(LedgerOperation.amount))
+        .where(LedgerOperation.kind.in_(("debit", "capture")))
+        .group_by(LedgerOperation.business_code, LedgerOperation.call_source)
+    )
+    CREDITS_CHARGED.clear()
+    for business_code, call_source, total in charged:
+        CREDITS_CHARGED.labels(business_code or "", call_source or "api").set(float(total or 0))
+    outstanding, open_count = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(CreditHold.amount - CreditHold.captured - CreditHold.released), 0),
+                func.count(CreditHold.id),
+            ).where(CreditHold.state == "open")
+        )
+    ).one()
+    HOLDS_OUTSTANDING.set(float(outstanding))
+    HOLDS_OPEN.set(float(open_count))
+
+
+GAUGE_REFRESHERS.append(refresh_ledger_gauges)
+
+
+def render() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()

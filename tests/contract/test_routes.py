@@ -1,0 +1,32 @@
+"""Every documented operation of the published contract exists in Showfloor (AI features excepted)."""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute
+
+from showfloor.server.app import create_app
+from showfloor.server.config import Settings
+from tests.contract.spec import NOT_OFFERED, offered_operations, operations
+
+
+def _served() -> set[tuple[str, str]]:
+    app = create_app(Settings(), run_background_jobs=False)
+    return {(m.lower(), r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+
+
+def test_spec_has_the_operations_we_expect() -> None:
+    assert len(operations()) == 31
+    assert NOT_OFFERED <= set(operations())
+
+
+def test_every_documented_operation_is_served() -> None:
+    missing = sorted(set(offered_operations()) - _served())
+    assert missing == [], f"documented but not served: {missing}"
+
+
+def test_ai_features_are_listed_as_not_offered_in_the_docs() -> None:
+    from tests.contract.spec import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "compatibility.md").read_text()
+    for _method, path in NOT_OFFERED:
+        assert path in text, f"{path} is not listed in docs/compatibility.md"

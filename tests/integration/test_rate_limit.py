@@ -1,0 +1,89 @@
+"""Rate limits: fixed window per API key and per IP, the reference's headers, 429 with Retry-After;
+counters shared through Redis between two app instances."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from showfloor.server.app import create_app
+from showfloor.server.config import Settings
+from showfloor.server.db.uow import Database
+from tests.conftest import new_account, test_settings
+from tests.integration.test_foundation import assert_error_body
+
+REDIS_URL = os.environ.get("SHOWFLOOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, run_background_jobs=False)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        yield client
+
+
+async def test_per_key_limit_headers_and_429(db: Database, db_url: str) -> None:
+    acct = await new_account(db)
+    settings = test_settings(db_url, rate_limit_enabled=True, rate_limit_per_key=3)
+    async with serve(settings) as client:
+        remaining = []
+        for _ in range(3):
+            resp = await client.get("/external/credits/balance", headers=acct.headers)
+            assert resp.status_code == 200
+            assert resp.headers["x-ratelimit-limit"] == "3"
+            assert int(resp.headers["x-ratelimit-reset"]) > 1_600_000_000  # unix seconds
+            remaining.append(int(resp.headers["x-ratelimit-remaining"]))
+        assert remaining == [2, 1, 0]
+        refused = await client.get("/external/credits/balance", headers=acct.headers)
+        assert_error_body(refused, 429, "RATE_LIMIT_EXCEEDED")
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Another key has its own bucket.
+        other = await new_account(db, "other")
+        assert (await client.get("/external/credits/balance", headers=other.headers)).status_code == 200
+
+
+async def test_per_ip_limit_applies_across_keys(db: Database, db_url: str) -> None:
+    first, second = await new_account(db, "a"), await new_account(db, "b")
+    settings = test_settings(db_url, rate_limit_enabled=True, rate_limit_per_ip=2)
+    async with serve(settings) as client:
+        assert (await client.get("/external/credits/balance", headers=first.headers)).status_code == 200
+        assert (await client.get("/external/credits/balance", headers=second.headers)).status_code == 200
+        assert_error_body(
+            await client.get("/external/credits/balance", headers=first.headers), 429, "RATE_LIMIT_EXCEEDED"
+        )
+
+
+async def _redis_available() -> bool:
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        return bool(await client.ping())
+    except OSError:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_url: str) -> None:
+    if not await _redis_available():
+        if os.environ.get("CI"):
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379 and CI is set")
+        pytest.skip("Redis not reachable")
+    acct = await new_account(db)  # a fresh key: its counter starts at zero in Redis
+    settings = test_settings(db_url, rate_limit_enabled=True, rate_limit_per_key=3, redis_url=REDIS_URL)
+    async with serve(settings) as one, serve(settings) as two:
+        assert (await one.get("/external/credits/balance", headers=acct.headers)).status_code == 200
+        assert (await two.get("/external/credits/balance", headers=acct.headers)).status_code == 200
+        last = await one.get("/external/credits/balance", headers=acct.headers)
+        assert last.status_code == 200 and last.headers["x-ratelimit-remaining"] == "0"
+        assert_error_body(
+            await two.get("/external/credits/balance", headers=acct.headers), 429, "RATE_LIMIT_EXCEEDED"
+        )
