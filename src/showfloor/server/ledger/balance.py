@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.models import CreditGrant, HoldAllocation
+from showfloor.server.models import Account, CreditGrant, HoldAllocation
 
 BUCKETS = ("subscription", "addon", "gift")
 
@@ -40,15 +41,22 @@ def active_grant(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> Balance:
-    held = (
+def held_per_grant(account_id: int) -> Subquery:
+    """Outstanding held credits per grant of one account (allocation amount − captured − released)."""
+    return (
         select(
             HoldAllocation.grant_id,
             func.sum(HoldAllocation.amount - HoldAllocation.captured - HoldAllocation.released).label("held"),
         )
+        .join(CreditGrant, CreditGrant.id == HoldAllocation.grant_id)
+        .where(CreditGrant.account_id == account_id)
         .group_by(HoldAllocation.grant_id)
         .subquery()
     )
+
+
+async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> Balance:
+    held = held_per_grant(account_id)
     rows = (
         await session.execute(
             select(
@@ -73,3 +81,20 @@ async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> 
         if bucket == "addon" and expires_at is not None:
             addon_expire_at = expires_at if addon_expire_at is None else max(addon_expire_at, expires_at)
     return Balance(amounts, balances, reset_at, addon_expire_at)
+
+
+async def available(session: AsyncSession, account_id: int, now: datetime) -> int:
+    """Credits the account can spend now (all buckets, holds deducted)."""
+    return (await get_balance(session, account_id, now)).total_balance
+
+
+async def balance_after(session: AsyncSession, account_id: int, now: datetime) -> dict[str, Any]:
+    """The ``balanceAfter`` snapshot paid endpoints return (``permanentBalance`` is the gift balance)."""
+    balance = await get_balance(session, account_id, now)
+    unlimited = await session.scalar(select(Account.unlimited).where(Account.id == account_id))
+    return {
+        "subscriptionBalance": balance.balances["subscription"],
+        "permanentBalance": balance.balances["gift"],
+        "totalBalance": balance.total_balance,
+        "unlimited": bool(unlimited),
+    }

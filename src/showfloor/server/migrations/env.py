@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from showfloor.server import models  # noqa: F401  (fills Base.metadata)
+from showfloor.server.catalog.search import include_name
 from showfloor.server.db.base import Base
 from showfloor.server.db.engine import make_engine
 
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # keyword-search objects (FTS5, trigram indexes) have no model
     )
     with context.begin_transaction():
         context.run_migrations()

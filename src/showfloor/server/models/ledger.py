@@ -45,7 +45,11 @@ class LedgerOperation(Base):
     business_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     resource_type: Mapped[str | None] = mapped_column(String(50), nullable=True)
     resource_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"), nullable=True)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"), nullable=True, index=True)
+    # A refund points at the debit or capture it gives back.
+    ref_operation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_operations.id"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

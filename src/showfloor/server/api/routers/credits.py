@@ -1,14 +1,17 @@
-"""``GET /external/credits/balance``."""
+"""``GET /external/credits/balance`` and ``GET /external/credits/transactions`` (our addition)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from showfloor.server.api.deps import DB, CurrentPrincipal
+from showfloor.server.api.pagination import Page, envelope
 from showfloor.server.ledger.balance import get_balance
+from showfloor.server.ledger.history import list_entries
 
 router = APIRouter(prefix="/external/credits", tags=["credits"])
 
@@ -30,6 +33,21 @@ class CreditBalance(BaseModel):
     resetAt: int | None
 
 
+class CreditTransaction(BaseModel):
+    id: str
+    createdAt: int
+    type: str
+    amount: int
+    bucket: str | None
+    businessCode: str | None
+    callSource: str | None
+    apiKeyPrefix: str | None
+    resourceType: str | None
+    resourceId: str | None
+    operationId: str
+    grantId: str | None
+
+
 @router.get("/balance", response_model=CreditBalance, summary="Credit balance of the API key owner")
 async def balance(principal: CurrentPrincipal, db: DB) -> CreditBalance:
     async with db.read() as session:
@@ -46,3 +64,22 @@ async def balance(principal: CurrentPrincipal, db: DB) -> CreditBalance:
         giftBalance=b.balances["gift"],
         resetAt=epoch_ms(b.reset_at),
     )
+
+
+@router.get(
+    "/transactions",
+    response_model=Page[CreditTransaction],
+    summary="Ledger history of the API key owner's account, newest first",
+)
+async def transactions(
+    principal: CurrentPrincipal,
+    db: DB,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+    entry_type: Annotated[str | None, Query(alias="type", max_length=16)] = None,
+) -> dict[str, Any]:
+    async with db.read() as session:
+        items, total = await list_entries(
+            session, principal.account_id, page=page, page_size=page_size, entry_type=entry_type
+        )
+    return envelope([item.to_api() for item in items], total, page, page_size)

@@ -151,9 +151,19 @@ def upgrade() -> None:
             sa.ForeignKey("credit_holds.id", name=op.f("fk_ledger_operations_hold_id_credit_holds")),
             nullable=True,
         ),
+        sa.Column(
+            "ref_operation_id",
+            BigId,
+            sa.ForeignKey(
+                "ledger_operations.id", name=op.f("fk_ledger_operations_ref_operation_id_ledger_operations")
+            ),
+            nullable=True,
+        ),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.UniqueConstraint("account_id", "op_key", name=op.f("uq_ledger_operations_account_id_op_key")),
     )
+    op.create_index(op.f("ix_ledger_operations_hold_id"), "ledger_operations", ["hold_id"])
+    op.create_index(op.f("ix_ledger_operations_ref_operation_id"), "ledger_operations", ["ref_operation_id"])
     op.create_table(
         "ledger_entries",
         sa.Column("id", BigId, primary_key=True),

@@ -1,0 +1,172 @@
+"""Building blocks shared by the ledger's mutations: the account lock, idempotency look-ups, entries,
+and the spendable grants of an account in spending order. Only ``ledger`` modules import this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.db.locking import for_update
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound
+from showfloor.server.ledger.balance import active_grant, held_per_grant
+from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
+
+BUCKET_RANK = {"subscription": 0, "addon": 1, "gift": 2}
+# Entry types that move a grant's ``remaining``; "hold" and "release" only record reservations.
+REMAINING_TYPES = ("grant", "debit", "capture", "expire", "void", "refund")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def require_positive(amount: int) -> None:
+    if amount <= 0:
+        raise InvalidRequest(f"Amount must be a positive number of credits, got {amount}")
+
+
+async def lock_account_row(session: AsyncSession, account_id: int) -> Account:
+    """Lock the account row (PostgreSQL ``FOR UPDATE``; SQLite's write unit already holds the lock)."""
+    stmt = for_update(session, select(Account).where(Account.id == account_id)).execution_options(
+        populate_existing=True
+    )
+    account: Account | None = (await session.execute(stmt)).scalar_one_or_none()
+    if account is None:
+        raise NotFound(f"Account {account_id} not found")
+    return account
+
+
+async def find_operation(session: AsyncSession, account_id: int, op_key: str) -> LedgerOperation | None:
+    if not op_key:
+        raise InvalidRequest("An operation key is required")
+    return (
+        await session.execute(
+            select(LedgerOperation).where(
+                LedgerOperation.account_id == account_id, LedgerOperation.op_key == op_key
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def check_replay(op: LedgerOperation, kind: str, amount: int | None) -> None:
+    """A key repeated for a different operation is a caller bug: refuse instead of replaying wrongly."""
+    if op.kind != kind or (amount is not None and op.amount != amount):
+        raise Conflict(
+            f"Operation key {op.op_key!r} was already used for a {op.kind} of {op.amount} credits",
+            code="STATE_CONFLICT",
+        )
+
+
+def add_entry(
+    session: AsyncSession,
+    op: LedgerOperation,
+    grant: CreditGrant | None,
+    entry_type: str,
+    amount: int,
+    now: datetime,
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        operation_id=op.id,
+        account_id=op.account_id,
+        grant_id=grant.id if grant is not None else None,
+        bucket=grant.bucket if grant is not None else None,
+        type=entry_type,
+        amount=amount,
+        created_at=now,
+    )
+    session.add(entry)
+    return entry
+
+
+@dataclass
+class Spendable:
+    grant: CreditGrant
+    held: int
+
+    @property
+    def free(self) -> int:
+        return max(self.grant.remaining - self.held, 0)
+
+
+def spending_key(grant: CreditGrant) -> tuple[int, int, datetime, datetime, int]:
+    """Subscription, addon, gift; earliest expiry first (never-expiring last); then creation, then id."""
+    never = datetime.max.replace(tzinfo=UTC)
+    expires = grant.expires_at or never
+    return (
+        BUCKET_RANK[grant.bucket],
+        1 if grant.expires_at is None else 0,
+        expires,
+        grant.created_at,
+        grant.id,
+    )
+
+
+async def spendable_grants(session: AsyncSession, account_id: int, now: datetime) -> list[Spendable]:
+    """Active grants with their outstanding holds, locked by id (after the account), in spending order."""
+    held = held_per_grant(account_id)
+    stmt = (
+        select(CreditGrant, func.coalesce(held.c.held, 0))
+        .outerjoin(held, held.c.grant_id == CreditGrant.id)
+        .where(CreditGrant.account_id == account_id, active_grant(now))
+        .order_by(CreditGrant.id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=CreditGrant)
+    rows = (await session.execute(stmt)).all()
+    spendable = [Spendable(grant, int(h)) for grant, h in rows]
+    spendable.sort(key=lambda s: spending_key(s.grant))
+    return spendable
+
+
+async def new_operation(
+    session: AsyncSession,
+    account_id: int,
+    kind: str,
+    amount: int,
+    op_key: str,
+    now: datetime,
+    *,
+    api_key_id: int | None = None,
+    call_source: str | None = None,
+    business_code: str | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    hold_id: int | None = None,
+    ref_operation_id: int | None = None,
+) -> LedgerOperation:
+    op = LedgerOperation(
+        account_id=account_id,
+        op_key=op_key,
+        kind=kind,
+        amount=amount,
+        api_key_id=api_key_id,
+        call_source=call_source,
+        business_code=business_code,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        hold_id=hold_id,
+        ref_operation_id=ref_operation_id,
+        created_at=now,
+    )
+    session.add(op)
+    await session.flush()
+    return op
+
+
+def is_active(grant: CreditGrant, now: datetime) -> bool:
+    return grant.voided_at is None and (grant.expires_at is None or grant.expires_at > now)
+
+
+def write_off(
+    session: AsyncSession, op: LedgerOperation, grant: CreditGrant, amount: int, now: datetime
+) -> None:
+    """Credits returned to a grant that is no longer active vanish at once, with the entry that says why."""
+    if amount <= 0 or is_active(grant, now):
+        return
+    add_entry(session, op, grant, "void" if grant.voided_at is not None else "expire", -amount, now)
+    grant.remaining -= amount
