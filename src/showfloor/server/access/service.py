@@ -1,0 +1,134 @@
+"""What an account may see: event access layers and unlocked contacts.
+
+Access is read from ``event_unlocks`` / ``contact_unlocks`` only. Recording is an INSERT … ON CONFLICT DO
+NOTHING on both dialects, so the unique constraint (not a read-then-insert) decides who recorded first.
+Services never commit; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.ledger.pricing import Action, price_of
+from showfloor.server.models.access import ContactUnlock, EventUnlock
+
+LAYER_BASE = "base"
+LAYER_VISITOR = "visitor"
+LAYERS = (LAYER_BASE, LAYER_VISITOR)
+CONTACT_KINDS = ("email", "phone")
+ContactKind = Literal["email", "phone"]
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """The dialect's INSERT construct (both support ``on_conflict_do_nothing`` and ``returning``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(model)
+    return postgresql.insert(model)
+
+
+async def unlocked_layers(session: AsyncSession, account_id: int, event_pk: int) -> set[str]:
+    rows = await session.scalars(
+        select(EventUnlock.layer).where(
+            EventUnlock.account_id == account_id, EventUnlock.event_id == event_pk
+        )
+    )
+    return set(rows)
+
+
+async def record_event_unlock(
+    session: AsyncSession, account_id: int, event_pk: int, layer: str, operation_id: int | None
+) -> bool:
+    """Grant ``layer`` of the event to the account. False when it was already granted (nothing written)."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown access layer {layer!r}")
+    stmt = (
+        _insert(session, EventUnlock)
+        .values(
+            account_id=account_id,
+            event_id=event_pk,
+            layer=layer,
+            operation_id=operation_id,
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "event_id", "layer"])
+        .returning(EventUnlock.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def unlocked_contacts(
+    session: AsyncSession, account_id: int, personnel_ids: Iterable[int], kind: str
+) -> dict[int, str | None]:
+    """personnel_id -> delivered value, for the given people this account unlocked ``kind`` for."""
+    if kind not in CONTACT_KINDS:
+        raise ValueError(f"unknown contact kind {kind!r}")
+    ids = sorted(set(personnel_ids))
+    if not ids:
+        return {}
+    result: dict[int, str | None] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists (the contact batches go up to 2000)
+        rows = await session.execute(
+            select(ContactUnlock.personnel_id, ContactUnlock.value).where(
+                ContactUnlock.account_id == account_id,
+                ContactUnlock.kind == kind,
+                ContactUnlock.personnel_id.in_(ids[start : start + 500]),
+            )
+        )
+        result.update({int(pid): value for pid, value in rows})
+    return result
+
+
+async def record_contact_unlock(
+    session: AsyncSession,
+    account_id: int,
+    personnel_id: int,
+    kind: str,
+    value: str | None,
+    operation_id: int | None,
+) -> bool:
+    """Record a delivered contact value. False when this account already had it (nothing written)."""
+    if kind not in CONTACT_KINDS:
+        raise ValueError(f"unknown contact kind {kind!r}")
+    stmt = (
+        _insert(session, ContactUnlock)
+        .values(
+            account_id=account_id,
+            personnel_id=personnel_id,
+            kind=kind,
+            value=value,
+            operation_id=operation_id,
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
+        .returning(ContactUnlock.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+@dataclass(frozen=True)
+class EventAccess:
+    """An account's access to one event, with the price quoted for the base unlock."""
+
+    base: bool
+    visitor: bool
+    unlock_credits: int
+
+    @property
+    def hides_visitor_only(self) -> bool:
+        """Visitor-only attendance rows stay hidden until both layers are unlocked."""
+        return not (self.base and self.visitor)
+
+
+async def event_access(
+    session: AsyncSession, account_id: int, plan_id: int | None, event_pk: int
+) -> EventAccess:
+    layers = await unlocked_layers(session, account_id, event_pk)
+    credits = await price_of(session, plan_id, Action.EVENT_UNLOCK)
+    return EventAccess(base=LAYER_BASE in layers, visitor=LAYER_VISITOR in layers, unlock_credits=credits)

@@ -1,0 +1,49 @@
+"""Query-side helpers shared by the catalog lists: multi-value params and portable JSON-array tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
+
+from showfloor.server.errors import InvalidRequest
+
+
+def multi_values(*groups: Sequence[str] | None) -> list[str]:
+    """Repeated params (``a=x&a=y``, ``a[]=x``) and CSV (``a=x,y``) flattened, trimmed, de-duplicated."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for raw in group or ():
+            for part in raw.split(","):
+                value = part.strip()
+                if value:
+                    seen.setdefault(value, None)
+    return list(seen)
+
+
+def lowered(values: Iterable[str]) -> list[str]:
+    return [v.lower() for v in values]
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    """A strict ``YYYY-MM-DD`` date (or None when absent/blank)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"{field} must be a date in YYYY-MM-DD format", field=field) from None
+
+
+def json_array_has_any(column: Any, values: Sequence[str], *, sqlite: bool) -> ColumnElement[bool]:
+    """True when the JSON array ``column`` holds any of ``values`` (case-insensitive)."""
+    if sqlite:
+        elements = func.json_each(column).table_valued("value")
+    else:
+        elements = func.json_array_elements_text(column).table_valued("value")
+    return exists(select(1).select_from(elements).where(func.lower(elements.c.value).in_(lowered(values))))

@@ -1,0 +1,52 @@
+"""Resolving the identifiers clients send: events by internal ``id`` or public ``event_id``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.errors import NotFound
+from showfloor.server.models.catalog import Event, Exhibitor, Personnel
+
+# Numeric ids beyond BIGINT cannot exist; comparing them would overflow on PostgreSQL.
+_MAX_ID = 2**63 - 1
+
+
+def parse_numeric_id(value: str) -> int | None:
+    """The integer an id string denotes, or None when it cannot be one of our numeric ids."""
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= _MAX_ID else None
+
+
+async def resolve_event(session: AsyncSession, id_or_event_id: str) -> Event:
+    """The event whose public ``event_id`` (preferred, as the reference advises) or internal ``id`` matches."""
+    key = id_or_event_id.strip()
+    if key:
+        event = await session.scalar(select(Event).where(Event.event_id == key))
+        if event is not None:
+            return event
+        pk = parse_numeric_id(key)
+        if pk is not None:
+            event = await session.get(Event, pk)
+            if event is not None:
+                return event
+    raise NotFound(f"Event not found: {id_or_event_id}")
+
+
+async def resolve_exhibitor(session: AsyncSession, exhibitor_id: str) -> Exhibitor:
+    pk = parse_numeric_id(exhibitor_id)
+    exhibitor = await session.get(Exhibitor, pk) if pk is not None else None
+    if exhibitor is None:
+        raise NotFound(f"Exhibitor not found: {exhibitor_id}")
+    return exhibitor
+
+
+async def resolve_personnel(session: AsyncSession, personnel_id: str) -> Personnel:
+    pk = parse_numeric_id(personnel_id)
+    person = await session.get(Personnel, pk) if pk is not None else None
+    if person is None:
+        raise NotFound(f"Personnel not found: {personnel_id}")
+    return person

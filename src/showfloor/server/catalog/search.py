@@ -1,0 +1,57 @@
+"""Keyword search over the catalog, on the search objects made by migration 0002.
+
+SQLite: external-content FTS5 tables ``<table>_fts`` (kept in sync by triggers). PostgreSQL: GIN
+trigram indexes ``ix_<table>_<column>_trgm`` serving a case-insensitive word-prefix regex. Both give the
+same semantics: every word of the keyword must start a word in one of the table's searchable columns.
+These objects have no model, so the models-vs-migrations drift check skips them (``include_name``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute
+
+from showfloor.server.models.catalog import Event, Exhibitor, Personnel
+
+SEARCH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("name",),
+    "exhibitors": ("company_name",),
+    "personnel": ("full_name", "title", "company_name"),
+}
+_MODELS: dict[str, Any] = {"events": Event, "exhibitors": Exhibitor, "personnel": Personnel}
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic ``include_name`` hook: leave the model-less search objects out of comparisons."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not any(name == f"{t}_fts" or name.startswith(f"{t}_fts_") for t in SEARCH_COLUMNS)
+    if type_ == "index":
+        return not name.endswith("_trgm")
+    return True
+
+
+def keyword_words(keyword: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(keyword)]
+
+
+def keyword_condition(table: str, keyword: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """A WHERE condition on ``table``'s model matching ``keyword`` through the search objects."""
+    words = keyword_words(keyword)
+    model = _MODELS[table]
+    if not words:
+        return false()
+    if sqlite:
+        fts = f"{table}_fts"
+        # Each word quoted (no FTS syntax injection) and prefix-matched; FTS5 ANDs the terms.
+        match = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        matching_ids = select(text("rowid")).select_from(text(fts)).where(text(f"{fts} MATCH :kw"))
+        return model.id.in_(matching_ids.params(kw=match))  # type: ignore[no-any-return]
+    columns: list[InstrumentedAttribute[Any]] = [getattr(model, c) for c in SEARCH_COLUMNS[table]]
+    per_word = [or_(*(col.op("~*")(r"\m" + re.escape(w)) for col in columns)) for w in words]
+    return and_(*per_word)
