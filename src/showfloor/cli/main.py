@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -38,13 +39,48 @@ def serve(
     )
 
 
-def _register() -> None:
-    from showfloor.cli.admin import admin_app
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Provider calls in flight at once.")] = None,
+    provider: Annotated[str | None, typer.Option(help="dataset | http | fault (default: settings).")] = None,
+    lease_seconds: Annotated[float | None, typer.Option(help="How long a claimed item stays ours.")] = None,
+) -> None:
+    """Run a contact-unlock worker until interrupted (several may run against one PostgreSQL)."""
+    from showfloor.server.jobs.cli import run_worker
 
-    app.add_typer(admin_app, name="admin")
+    run_worker(concurrency=concurrency, provider=provider, lease_seconds=lease_seconds)
 
 
-_register()
+def _needs_admin(argv: list[str]) -> bool:
+    """Operator commands import the server stack (SQLAlchemy, Alembic); customer commands must not pay
+    for that at every start, nor fail on a client-only install."""
+    return len(argv) < 2 or argv[1] == "admin" or argv[1].startswith("-")
+
+
+def _missing_server_extra() -> typer.Typer:
+    stub = typer.Typer(help="Operator commands (needs: pip install 'showfloor[server]').")
+
+    @stub.callback(invoke_without_command=True)
+    def _explain() -> None:
+        typer.echo("showfloor admin needs the server extra: pip install 'showfloor[server]'", err=True)
+        raise typer.Exit(1)
+
+    return stub
+
+
+def _register(argv: list[str]) -> None:
+    from showfloor.cli.commands import register as register_customer_commands
+
+    register_customer_commands(app)
+    if _needs_admin(argv):
+        try:
+            from showfloor.cli.admin import admin_app
+        except ImportError:
+            admin_app = _missing_server_extra()
+        app.add_typer(admin_app, name="admin")
+
+
+_register(sys.argv)
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""``showfloor personnel list|show``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from showfloor.cli.commands._common import ApiKeyOpt, BaseUrlOpt, JsonOpt, PageOpt, make_client
+from showfloor.cli.output import Output, reporting_errors
+
+app = typer.Typer(help="People of an event.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    event: Annotated[str, typer.Option("--event", help="Event id or eventId.")],
+    search: Annotated[str | None, typer.Option(help="Name or title words.")] = None,
+    exhibitor: Annotated[str | None, typer.Option(help="Only this exhibitor's people.")] = None,
+    page: PageOpt = 1,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=50, help="Items per page.")] = 50,
+    as_json: JsonOpt = False,
+    api_key: ApiKeyOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """List an event's people (free; a preview until the event is unlocked)."""
+    out = Output(as_json)
+    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+        result = client.personnel.list(
+            event, search_query=search, exhibitor_id=exhibitor, page=page, page_size=page_size
+        )
+    out.emit(result)
+    if not as_json:
+        rows = [(p.id, p.fullName, p.title, p.companyName, p.contactUnlockStatus) for p in result.items]
+        out.table(
+            f"Personnel (page {result.page}/{result.totalPages}, {result.total} total)",
+            ["id", "name", "title", "company", "email"],
+            rows,
+        )
+
+
+@app.command("show")
+def show(
+    personnel_id: Annotated[str, typer.Argument(help="Personnel id.")],
+    as_json: JsonOpt = False,
+    api_key: ApiKeyOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Show one person (free)."""
+    out = Output(as_json)
+    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+        person = client.personnel.profile(personnel_id)
+    out.emit(person)
+    if not as_json:
+        out.fields(
+            person.fullName or person.id,
+            [
+                ("id", person.id),
+                ("title", person.title),
+                ("company", person.companyName),
+                ("linkedin", person.linkedinUrl),
+                ("email", person.email or person.contactUnlockStatus),
+            ],
+        )
