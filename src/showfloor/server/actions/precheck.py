@@ -1,0 +1,241 @@
+"""``POST /external/actions/precheck``: what an action would do now, without doing it (read-only).
+
+Every paid action answers from the same ``decide_*`` function its execution path uses, on the same
+state, so ``allowed``/``should_charge``/``credits``/``reason_code`` match execution at that moment.
+Searches are quoted for a non-empty result (the reference's rule: execution charges only when the
+page returned has results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.access.service import unlocked_contacts
+from showfloor.server.actions.decision import (
+    ALREADY_UNLOCKED,
+    EXCEED_MAX_UNLOCK_LIMIT,
+    FORBIDDEN,
+    INVALID_SUBJECT,
+    NOT_FOUND,
+    OK,
+    UNSUPPORTED_ACTION,
+    Decision,
+    Wallet,
+    biz_code,
+    charge_or_refuse,
+    load_wallet,
+)
+from showfloor.server.actions.event_access import (
+    EventState,
+    decide_base,
+    decide_full,
+    decide_visitor,
+    load_event_state,
+)
+from showfloor.server.actions.searches import decide_search
+from showfloor.server.catalog.identifiers import parse_numeric_id, resolve_event
+from showfloor.server.errors import NotFound
+from showfloor.server.ledger.pricing import Action
+from showfloor.server.models import EventPersonnel, Personnel
+
+MAX_CONTACT_IDS = 2000
+MAX_NAME_LENGTH = 200
+
+
+def _text_param(params: dict[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _answer(action_type: str, decision: Decision) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "action_type": action_type,
+        "allowed": decision.allowed,
+        "should_charge": decision.should_charge,
+        "credits": decision.credits,
+        "reason_code": decision.reason_code,
+        "biz_code": decision.biz_code,
+        "detail": decision.detail,
+    }
+
+
+class _Precheck:
+    def __init__(self, session: AsyncSession, account_id: int, call_source: str, preview_limit: int) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.call_source = call_source
+        self.preview_limit = preview_limit
+        self.now = datetime.now(UTC)
+
+    async def wallet(self) -> Wallet:
+        return await load_wallet(self.session, self.account_id, self.now, lock=False)
+
+    async def _event(self, params: dict[str, Any], decide: Callable[[EventState], Decision]) -> Decision:
+        ref = _text_param(params, "event_id")
+        if ref is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.event_id is required"})
+        try:
+            state = await load_event_state(self.session, self.account_id, ref, self.now, lock=False)
+        except NotFound:
+            return Decision(False, 0, NOT_FOUND, detail={"event_id": ref})
+        return decide(state)
+
+    async def query_event_personnel(self, params: dict[str, Any]) -> Decision:
+        def decide(state: EventState) -> Decision:
+            full = state.base_unlocked
+            detail = {
+                "event_id": state.event.event_id,
+                "access_mode": "full" if full else "preview",
+                "preview_limit": None if full else self.preview_limit,
+                "unlock_action_type": None if full else "unlock_event_contacts",
+                "unlock_credits": 0 if full else state.base_price,
+            }
+            return Decision(True, 0, OK, "", detail)
+
+        return await self._event(params, decide)
+
+    async def unlock_event_contacts(self, params: dict[str, Any]) -> Decision:
+        def decide(state: EventState) -> Decision:
+            d = decide_base(state, self.call_source)
+            detail = {
+                "event_id": state.event.event_id,
+                "event_unlocked": state.base_unlocked,
+                "contacts_available": state.has_contacts,
+                "event_access_credits": state.base_price,
+                "available_balance": state.wallet.available,
+            }
+            return Decision(d.allowed, d.credits, d.reason_code, d.biz_code, detail)
+
+        return await self._event(params, decide)
+
+    async def unlock_event_visitors(self, params: dict[str, Any]) -> Decision:
+        return await self._event(params, lambda s: decide_visitor(s, self.call_source))
+
+    async def unlock_event_full_access(self, params: dict[str, Any]) -> Decision:
+        return await self._event(params, lambda s: decide_full(s, self.call_source))
+
+    async def _contacts(self, params: dict[str, Any], kind: str, action: Action) -> Decision:
+        raw = params.get("personnel_ids")
+        code = biz_code(action, self.call_source)
+        if not isinstance(raw, list) or not raw:
+            return Decision(False, 0, INVALID_SUBJECT, code, {"message": "params.personnel_ids is required"})
+        if len(raw) > MAX_CONTACT_IDS:
+            detail = {"requestedCount": len(raw), "limit": MAX_CONTACT_IDS}
+            return Decision(False, 0, EXCEED_MAX_UNLOCK_LIMIT, code, detail)
+        pks = sorted({pk for pk in (parse_numeric_id(str(p)) for p in raw) if pk is not None})
+        known = set((await self.session.scalars(select(Personnel.id).where(Personnel.id.in_(pks)))).all())
+        if not known:
+            return Decision(False, 0, NOT_FOUND, code, {"message": "None of the personnel ids exists"})
+        linked = known
+        ref = _text_param(params, "event_id")
+        if ref is not None:
+            try:
+                event = await resolve_event(self.session, ref)
+            except NotFound:
+                return Decision(False, 0, NOT_FOUND, code, {"event_id": ref})
+            linked = set(
+                (
+                    await self.session.scalars(
+                        select(EventPersonnel.personnel_id).where(
+                            EventPersonnel.event_id == event.id,
+                            EventPersonnel.personnel_id.in_(known),
+                        )
+                    )
+                ).all()
+            )
+        already = set(await unlocked_contacts(self.session, self.account_id, linked, kind))
+        chargeable = len(linked - already)
+        wallet = await self.wallet()
+        price = wallet.prices[action]
+        detail = {
+            "requested_count": len(raw),
+            "chargeable_count": chargeable,
+            "already_unlocked_count": len(already),
+            "unit_credits": price,
+            "available_balance": wallet.available,
+        }
+        if chargeable == 0:
+            return Decision(True, 0, ALREADY_UNLOCKED if already else OK, code, detail)
+        return charge_or_refuse(wallet, price * chargeable, biz_code=code, detail=detail)
+
+    async def unlock_contact_emails(self, params: dict[str, Any]) -> Decision:
+        return await self._contacts(params, "email", Action.CONTACT_EMAIL)
+
+    async def unlock_contact_phones(self, params: dict[str, Any]) -> Decision:
+        return await self._contacts(params, "phone", Action.CONTACT_PHONE)
+
+    async def search_exhibitor_events(self, params: dict[str, Any]) -> Decision:
+        if "company_name" in params and _text_param(params, "company_name") is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
+        d = decide_search(
+            await self.wallet(), Action.EXHIBITOR_EVENT_SEARCH, self.call_source, needs_subscription=False
+        )
+        return _with_detail(d, {"charged_only_when_non_empty": True})
+
+    async def search_personnel_events_by_name(self, params: dict[str, Any]) -> Decision:
+        name = _text_param(params, "person_name")
+        if name is None or len(name) > MAX_NAME_LENGTH:
+            msg = f"params.person_name must be 1 to {MAX_NAME_LENGTH} characters"
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": msg})
+        wallet = await self.wallet()
+        d = decide_search(wallet, Action.PERSONNEL_EVENTS_BY_NAME, self.call_source, needs_subscription=True)
+        detail = {
+            "person_name": name,
+            "date_start_from": params.get("date_start_from"),
+            "date_start_to": params.get("date_start_to"),
+            "charged_only_when_non_empty": True,
+        }
+        return _with_detail(d, detail)
+
+    async def integration(self, params: dict[str, Any]) -> Decision:
+        # No CRM integration can be connected on this server: the integration actions are never allowed.
+        return Decision(False, 0, FORBIDDEN, detail={"integration_connected": False})
+
+    async def others(self, params: dict[str, Any]) -> Decision:
+        return Decision(True, 0, OK)
+
+
+def _with_detail(decision: Decision, detail: dict[str, Any]) -> Decision:
+    return Decision(decision.allowed, decision.credits, decision.reason_code, decision.biz_code, detail)
+
+
+Handler = Callable[[_Precheck, dict[str, Any]], Awaitable[Decision]]
+HANDLERS: dict[str, Handler] = {
+    "query_event_personnel": _Precheck.query_event_personnel,
+    "unlock_event_contacts": _Precheck.unlock_event_contacts,
+    "unlock_event_visitors": _Precheck.unlock_event_visitors,
+    "unlock_event_full_access": _Precheck.unlock_event_full_access,
+    "unlock_contact_emails": _Precheck.unlock_contact_emails,
+    "unlock_contact_phones": _Precheck.unlock_contact_phones,
+    "search_exhibitor_events": _Precheck.search_exhibitor_events,
+    "search_personnel_events_by_name": _Precheck.search_personnel_events_by_name,
+    "integration_status": _Precheck.integration,
+    "integration_export_contacts": _Precheck.integration,
+    "integration_export_exhibitors": _Precheck.integration,
+    "others": _Precheck.others,
+}
+
+
+async def precheck(
+    session: AsyncSession,
+    account_id: int,
+    action_type: str,
+    params: dict[str, Any],
+    call_source: str,
+    preview_limit: int,
+) -> dict[str, Any]:
+    normalized = action_type.strip().lower()
+    handler = HANDLERS.get(normalized)
+    if handler is None:
+        return _answer(normalized, Decision(False, 0, UNSUPPORTED_ACTION))
+    decision = await handler(_Precheck(session, account_id, call_source, preview_limit), params)
+    return _answer(normalized, decision)

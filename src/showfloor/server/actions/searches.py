@@ -1,0 +1,256 @@
+"""Reverse-lookup searches, charged only when the page returned has results (one charge per page).
+
+``search_companies`` (POST /external/exhibitors/search-by-company-name), ``search_company_events``
+(POST /external/exhibitors/search-events) and ``events_by_person_name``
+(GET /external/personnel/events/by-name). Each runs its query first, then — only for a non-empty page —
+locks the account, decides with ``decide_search`` (shared with the precheck) and debits the ledger,
+all in the caller's one transaction: a 402 returns no records and charges nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.actions.decision import (
+    FORBIDDEN,
+    Caller,
+    Decision,
+    Wallet,
+    biz_code,
+    charge,
+    charge_or_refuse,
+    load_wallet,
+    refused,
+)
+from showfloor.server.actions.errors import FeatureUnavailable
+from showfloor.server.catalog.personnel import attendance_identity
+from showfloor.server.catalog.search import keyword_condition
+from showfloor.server.catalog.serializers import event_item, exhibitor_item
+from showfloor.server.ledger.pricing import Action
+from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
+
+CompanyScope = Literal["all", "exhibitor", "visitor"]
+PersonScope = Literal["all", "exhibitor_employee", "visitor"]
+MAX_NAME_CANDIDATES = 50  # the reference's fixed candidate window for the exact-name lookup
+MAX_MATCHED_COMPANIES = 500
+
+
+def decide_search(wallet: Wallet, action: Action, call_source: str, *, needs_subscription: bool) -> Decision:
+    """A non-empty search page costs the plan's price; by-name also needs an active subscription."""
+    code = biz_code(action, call_source)
+    if needs_subscription and not wallet.subscribed:
+        return refused(FORBIDDEN, FeatureUnavailable(), biz_code=code)
+    return charge_or_refuse(wallet, wallet.prices[action], biz_code=code)
+
+
+async def _charge_page(
+    session: AsyncSession, caller: Caller, action: Action, subject: str, *, needs_subscription: bool
+) -> None:
+    wallet = await load_wallet(session, caller.account_id, datetime.now(UTC), lock=True)
+    decision = decide_search(wallet, action, caller.call_source, needs_subscription=needs_subscription)
+    decision.raise_if_refused()
+    await charge(
+        session, caller, decision, f"{action.value}:{uuid.uuid4().hex}", (action.value, subject[:100])
+    )
+
+
+def envelope(items: list[Any], total: int, page: int, page_size: int) -> dict[str, Any]:
+    """The reference's page envelope (``items,total,page,pageSize,totalPages,hasMore``)."""
+    total_pages = -(-total // page_size)
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "pageSize": page_size,
+        "totalPages": total_pages,
+        "hasMore": page < total_pages,
+    }
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+# --- exhibitor company search ----------------------------------------------------------------------
+
+
+async def search_companies(
+    session: AsyncSession, caller: Caller, company_name: str, page: int, page_size: int
+) -> dict[str, Any]:
+    condition = keyword_condition("exhibitors", company_name, sqlite=_is_sqlite(session))
+    total = int(await session.scalar(select(func.count()).select_from(Exhibitor).where(condition)) or 0)
+    rows: Sequence[Exhibitor] = []
+    if (page - 1) * page_size < total:
+        rows = (
+            await session.scalars(
+                select(Exhibitor)
+                .where(condition)
+                .order_by(func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            )
+        ).all()
+    if not rows:
+        return envelope([], total, page, page_size)
+    events = await _event_ids_of(session, [e.id for e in rows])
+    await _charge_page(
+        session, caller, Action.EXHIBITOR_COMPANY_SEARCH, company_name, needs_subscription=False
+    )
+    items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
+    return envelope(items, total, page, page_size)
+
+
+async def _event_ids_of(session: AsyncSession, exhibitor_ids: list[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(EventExhibitor.exhibitor_id, Event.event_id)
+        .join(Event, Event.id == EventExhibitor.event_id)
+        .where(EventExhibitor.exhibitor_id.in_(exhibitor_ids))
+        .order_by(Event.date_start.desc().nulls_last(), Event.id.desc())
+    )
+    out: dict[int, list[str]] = {}
+    for exhibitor_id, event_id in rows:
+        out.setdefault(int(exhibitor_id), []).append(event_id)
+    return out
+
+
+# --- exhibitor event search -------------------------------------------------------------------------
+
+
+async def search_company_events(
+    session: AsyncSession,
+    caller: Caller,
+    company_name: str,
+    scope: CompanyScope,
+    starred: int | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    condition = keyword_condition("exhibitors", company_name, sqlite=_is_sqlite(session))
+    companies = dict(
+        (
+            await session.execute(
+                select(Exhibitor.id, Exhibitor.company_name)
+                .where(condition)
+                .order_by(Exhibitor.id)
+                .limit(MAX_MATCHED_COMPANIES)
+            )
+        ).all()
+    )
+    if not companies:
+        return envelope([], 0, page, page_size)
+    ids = list(companies)
+    exhibiting: dict[int, list[int]] = {}
+    for event_pk, exhibitor_id in await session.execute(
+        select(EventExhibitor.event_id, EventExhibitor.exhibitor_id).where(
+            EventExhibitor.exhibitor_id.in_(ids)
+        )
+    ):
+        exhibiting.setdefault(int(event_pk), []).append(int(exhibitor_id))
+    visiting = set(
+        (
+            await session.scalars(
+                select(EventPersonnel.event_id)
+                .join(Personnel, Personnel.id == EventPersonnel.personnel_id)
+                .where(Personnel.exhibitor_id.in_(ids), EventPersonnel.is_visitor_only.is_(True))
+                .distinct()
+            )
+        ).all()
+    )
+    if scope == "exhibitor":
+        wanted = set(exhibiting)
+    elif scope == "visitor":
+        wanted = visiting - set(exhibiting)
+    else:
+        wanted = set(exhibiting) | visiting
+    stmt = select(Event).where(Event.id.in_(wanted)) if wanted else None
+    if stmt is None:
+        return envelope([], 0, page, page_size)
+    if starred is not None:
+        stmt = stmt.where(Event.sponsor_match_starred.is_(bool(starred)))
+    events = (
+        await session.scalars(stmt.order_by(Event.date_start.desc().nulls_last(), Event.id.desc()))
+    ).all()
+    page_rows = events[(page - 1) * page_size : page * page_size]
+    if not page_rows:
+        return envelope([], len(events), page, page_size)
+    await _charge_page(session, caller, Action.EXHIBITOR_EVENT_SEARCH, company_name, needs_subscription=False)
+    items = []
+    for event in page_rows:
+        identity = (["exhibitor"] if event.id in exhibiting else []) + (
+            ["visitor"] if event.id in visiting else []
+        )
+        matched = [{"id": str(x), "companyName": companies[x]} for x in sorted(exhibiting.get(event.id, []))]
+        items.append({**event_item(event), "matchedExhibitors": matched, "attendance_identity": identity})
+    return envelope(items, len(events), page, page_size)
+
+
+# --- personnel events by exact name ---------------------------------------------------------------
+
+
+def normalize_name(name: str) -> str:
+    return name.strip().lower()
+
+
+async def events_by_person_name(
+    session: AsyncSession,
+    caller: Caller,
+    person_name: str,
+    scope: PersonScope,
+    date_from: date,
+    date_to: date | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    wallet = await load_wallet(session, caller.account_id, datetime.now(UTC), lock=False)
+    if not wallet.subscribed:  # the reference's paid-feature guard runs before the lookup
+        raise FeatureUnavailable()
+    candidates = (
+        select(Personnel.id)
+        .where(Personnel.full_name_norm == normalize_name(person_name))
+        .order_by(Personnel.id)
+        .limit(MAX_NAME_CANDIDATES)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(EventPersonnel.event_id, EventPersonnel.source_types, EventPersonnel.exhibitor_id)
+        .join(Event, Event.id == EventPersonnel.event_id)
+        .where(EventPersonnel.personnel_id.in_(candidates), Event.date_start >= date_from)
+    )
+    if date_to is not None:
+        stmt = stmt.where(Event.date_start <= date_to)
+    evidence: dict[int, set[str]] = {}
+    for event_pk, types, exhibitor_id in await session.execute(stmt):
+        evidence.setdefault(int(event_pk), set()).update(attendance_identity(types, exhibitor_id))
+    if scope == "exhibitor_employee":
+        wanted = [pk for pk, ids in evidence.items() if "exhibitor_employee" in ids]
+    elif scope == "visitor":
+        wanted = [pk for pk, ids in evidence.items() if ids == {"visitor"}]
+    else:
+        wanted = [pk for pk, ids in evidence.items() if ids]
+    events = (
+        (
+            await session.scalars(
+                select(Event).where(Event.id.in_(wanted)).order_by(Event.date_start, Event.id)
+            )
+        ).all()
+        if wanted
+        else []
+    )
+    page_rows = events[(page - 1) * page_size : page * page_size]
+    if not page_rows:
+        return envelope([], len(events), page, page_size)
+    await _charge_page(session, caller, Action.PERSONNEL_EVENTS_BY_NAME, person_name, needs_subscription=True)
+    items = [
+        {
+            **event_item(e),
+            "attendance_identity": sorted(evidence[e.id], key=("exhibitor_employee", "visitor").index),
+        }
+        for e in page_rows
+    ]
+    return envelope(items, len(events), page, page_size)

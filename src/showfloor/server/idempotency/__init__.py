@@ -1,0 +1,1 @@
+"""``Idempotency-Key`` support for paid POSTs (see docs/paid-actions.md, "Idempotency keys")."""
