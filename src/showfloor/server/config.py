@@ -35,6 +35,26 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
 
+    # Contact unlock workers and enrichment providers (see docs/unlocks.md).
+    unlock_provider: Literal["dataset", "http", "fault"] = "dataset"
+    worker_concurrency: int = Field(default=16, ge=1, le=512)
+    worker_lease_seconds: float = Field(default=30.0, gt=0)
+    worker_max_attempts: int = Field(default=5, ge=1)
+    worker_retry_base_seconds: float = Field(default=1.0, ge=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    unlock_http_url: str | None = None
+    unlock_http_token: str | None = None
+    unlock_http_timeout_seconds: float = Field(default=10.0, gt=0)
+    unlock_http_retries: int = Field(default=1, ge=0)
+    # The fault provider wraps ``unlock_fault_inner`` and injects trouble at these rates (0..1).
+    unlock_fault_inner: Literal["dataset", "http"] = "dataset"
+    unlock_fault_latency_ms: float = Field(default=0.0, ge=0)
+    unlock_fault_error_rate: float = Field(default=0.0, ge=0, le=1)
+    unlock_fault_permanent_rate: float = Field(default=0.0, ge=0, le=1)
+    unlock_fault_timeout_rate: float = Field(default=0.0, ge=0, le=1)
+    unlock_fault_malformed_rate: float = Field(default=0.0, ge=0, le=1)
+    unlock_fault_seed: int = 0
+
     # Database pool (PostgreSQL only).
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

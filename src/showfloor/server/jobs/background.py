@@ -27,8 +27,14 @@ class BackgroundJobs:
     async def start(self) -> None:
         for job in PERIODIC_JOBS:
             self._tasks.append(asyncio.create_task(self._loop(job)))
+        if self.settings.run_embedded_worker:
+            # Imported here: the worker pulls in the unlock services, which the app imports later.
+            from showfloor.server.jobs.worker import embedded_worker
 
-    async def _loop(self, job: Job) -> None:
+            self._tasks.append(asyncio.create_task(self._loop(embedded_worker, restart_after=1.0)))
+
+    async def _loop(self, job: Job, restart_after: float | None = None) -> None:
+        """Run ``job`` again and again; a long-running job (the worker) is restarted if it ever ends."""
         while True:
             try:
                 await job(self.db, self.settings)
@@ -36,7 +42,7 @@ class BackgroundJobs:
                 raise
             except Exception:
                 log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
-            await asyncio.sleep(self.settings.sweep_interval_seconds)
+            await asyncio.sleep(restart_after or self.settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
         for task in self._tasks:
