@@ -1,0 +1,160 @@
+"""``showfloor admin demo-data``, ``admin demo-setup`` and ``admin import``: catalog data commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from showfloor.cli.admin._runtime import console, err_console, run_with_db
+from showfloor.data.bulk import catalog_is_empty
+from showfloor.data.demo import LoadResult, load_demo
+from showfloor.data.demo_setup import DemoAccess, ensure_demo_account
+from showfloor.data.generator import DEFAULT_SEED, size_for
+from showfloor.data.importers import ImportRejected, ImportResult, import_file, parse_format, parse_kind
+from showfloor.server.config import Settings
+from showfloor.server.db.uow import Database
+
+
+class RichProgress:
+    """The loaders' progress interface on a Rich progress bar (one task per phase)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def start(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int) -> None:
+        if self._task is not None and amount:
+            self._progress.advance(self._task, amount)
+
+
+@contextmanager
+def progress_bar() -> Iterator[RichProgress]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        yield RichProgress(progress)
+
+
+def _print_load(result: LoadResult) -> None:
+    rows = ", ".join(f"{n:,} {table}" for table, n in result.rows.items())
+    console.print(f"Loaded demo data (seed {result.seed}) in {result.seconds:.1f}s: {rows}", soft_wrap=True)
+
+
+def demo_data(
+    scale: Annotated[
+        float, typer.Option("--scale", help="Multiple of the base set (fractions allowed).")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = DEFAULT_SEED,
+    events: Annotated[int | None, typer.Option("--events", help="Exact number of events.")] = None,
+    exhibitors: Annotated[
+        int | None, typer.Option("--exhibitors", help="Exact number of exhibitors.")
+    ] = None,
+    personnel: Annotated[int | None, typer.Option("--personnel", help="Exact number of personnel.")] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Delete the existing catalog first (refused otherwise).")
+    ] = False,
+) -> None:
+    """Load the generated demo dataset (base scale 1: 300 events, 30,000 exhibitors, 150,000 personnel)."""
+    try:
+        size = size_for(scale, events=events, exhibitors=exhibitors, personnel=personnel)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+    async def work(db: Database, _s: Settings) -> LoadResult:
+        with progress_bar() as progress:
+            return await load_demo(db, size, seed=seed, replace=replace, progress=progress)
+
+    _print_load(run_with_db(work))
+
+
+def demo_setup(
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Where `make demo` serves the API.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """For `make demo`: load the demo set if the catalog is empty; create the demo account, credits and a key."""
+
+    async def work(db: Database, _s: Settings) -> tuple[LoadResult | None, DemoAccess]:
+        async with db.read() as session:
+            empty = await catalog_is_empty(session)
+        loaded = None
+        if empty:
+            with progress_bar() as progress:
+                loaded = await load_demo(db, size_for(1.0), progress=progress)
+        return loaded, await ensure_demo_account(db)
+
+    loaded, access = run_with_db(work)
+    if loaded is not None:
+        _print_load(loaded)
+    else:
+        console.print("The catalog already has data; not loading the demo set.")
+    base = base_url.rstrip("/")
+    console.rule("Showfloor demo")
+    console.print(f"Base URL:   {base}")
+    console.print(f"Account id: {access.account_id} (name 'demo')")
+    console.print(f"API key:    [bold]{access.api_key}[/bold]  (new key, shown once)", soft_wrap=True)
+    console.print("Try:")
+    console.print(
+        escape(f'  curl -H "Authorization: Bearer {access.api_key}" "{base}/external/credits/balance"'),
+        soft_wrap=True,
+    )
+    console.print(
+        escape(
+            f'  curl -H "Authorization: Bearer {access.api_key}" '
+            f'"{base}/external/events/list?keyword=retail&pageSize=5"'
+        ),
+        soft_wrap=True,
+    )
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file.")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="events|exhibitors|personnel (default: from the file name).")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl|csv (default: from the extension).")
+    ] = None,
+) -> None:
+    """Import events, exhibitors or personnel. Any bad row: nothing is imported, every bad row is listed."""
+
+    async def work(db: Database, _s: Settings) -> ImportResult | ImportRejected:
+        with progress_bar() as progress:
+            try:
+                return await import_file(
+                    db, file, kind=parse_kind(kind), fmt=parse_format(fmt), progress=progress
+                )
+            except ImportRejected as rejected:
+                return rejected
+
+    result = run_with_db(work)
+    if isinstance(result, ImportRejected):
+        err_console.print(f"[red]error:[/red] {escape(result.message)}")
+        for error in result.errors:
+            err_console.print(escape(f"  line {error.line}: {error.reason}"), soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(
+        f"Imported {result.rows:,} {result.kind} from {file.name}: {result.created:,} created, "
+        f"{result.updated:,} updated; counts recomputed for {result.events_touched:,} event(s)."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo-data")(demo_data)
+    app.command("demo-setup")(demo_setup)
+    app.command("import")(import_command)

@@ -1,0 +1,58 @@
+"""``make demo``'s account: one account named "demo" (reused), its credits (granted once) and a fresh key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from showfloor.server.accounts import service as accounts
+from showfloor.server.db.uow import Database
+from showfloor.server.ledger import service as ledger
+from showfloor.server.models import Account
+
+DEMO_ACCOUNT_NAME = "demo"
+SUBSCRIPTION_CREDITS = 50_000
+SUBSCRIPTION_DAYS = 30
+GIFT_CREDITS = 1_000
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    account_id: int
+    api_key: str
+    created_account: bool
+
+
+async def ensure_demo_account(db: Database, *, now: datetime | None = None) -> DemoAccess:
+    """Create or reuse the demo account, grant its credits (idempotent by op key) and issue a new key."""
+    now = now or datetime.now(UTC)
+    async with db.write() as session:
+        account = await session.scalar(
+            select(Account).where(Account.name == DEMO_ACCOUNT_NAME).order_by(Account.id).limit(1)
+        )
+        created = account is None
+        if account is None:
+            account = await accounts.create_account(session, DEMO_ACCOUNT_NAME)
+        # Fixed operation keys: running demo-setup again replays these grants instead of adding credits.
+        await ledger.grant(
+            session,
+            account.id,
+            "subscription",
+            SUBSCRIPTION_CREDITS,
+            expires_at=now + timedelta(days=SUBSCRIPTION_DAYS),
+            op_key=f"demo-setup:subscription:{account.id}",
+            note="demo subscription",
+        )
+        await ledger.grant(
+            session,
+            account.id,
+            "gift",
+            GIFT_CREDITS,
+            expires_at=None,
+            op_key=f"demo-setup:gift:{account.id}",
+            note="demo gift",
+        )
+        issued = await accounts.create_key(session, account.id, name="demo")
+    return DemoAccess(account_id=account.id, api_key=issued.key, created_account=created)
