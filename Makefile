@@ -19,7 +19,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/showfloor admin migrate
-	$(BIN)/showfloor admin demo-setup
+	$(BIN)/showfloor admin demo-setup --base-url http://$(HOST):$(PORT)
 	$(BIN)/showfloor serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
@@ -37,6 +37,20 @@ migrate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
+
+# Long schemathesis run against our own /openapi.json (make test runs 5 examples per operation).
+FUZZ_EXAMPLES ?= 250
+fuzz: $(STAMP)
+	SHOWFLOOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/contract/test_fuzz.py
+
+# Fault drills on private PostgreSQL servers: database restart under load, provider outage, worker SIGKILL.
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py
+
+# Mixed workload against `serve --workers 2` + one worker on PostgreSQL, then a credit reconciliation.
+LOAD_ARGS ?=
+load: $(STAMP)
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

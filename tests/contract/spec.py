@@ -50,7 +50,9 @@ def offered_operations() -> list[tuple[str, str]]:
 
 @cache
 def _registry() -> Registry[Any]:
-    return Registry().with_resource(SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012))
+    return Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)
+    )
 
 
 def _resolve_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +67,10 @@ def _resolve_response(response: dict[str, Any]) -> dict[str, Any]:
 
 def _rewrite_refs(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: (SPEC_URI + v if k == "$ref" and v.startswith("#") else _rewrite_refs(v)) for k, v in node.items()}
+        return {
+            k: (SPEC_URI + v if k == "$ref" and v.startswith("#") else _rewrite_refs(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite_refs(v) for v in node]
     return node
@@ -79,7 +84,9 @@ def response_problems(method: str, template: str, response: httpx.Response) -> l
     if status not in documented:
         if response.status_code in ADDED_STATUSES:
             return []
-        return [f"{method.upper()} {template}: status {status} is not documented (documented: {sorted(documented)})"]
+        return [
+            f"{method.upper()} {template}: status {status} is not documented (documented: {sorted(documented)})"
+        ]
     content = _resolve_response(documented[status]).get("content", {}).get("application/json")
     if content is None or "schema" not in content:
         return []

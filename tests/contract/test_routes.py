@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi.routing import APIRoute
-
 from showfloor.server.app import create_app
 from showfloor.server.config import Settings
 from tests.contract.spec import NOT_OFFERED, offered_operations, operations
 
 
 def _served() -> set[tuple[str, str]]:
+    """Operations in our own OpenAPI document, which is built from the mounted routes."""
     app = create_app(Settings(), run_background_jobs=False)
-    return {(m.lower(), r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    return {(method, path) for path, item in app.openapi()["paths"].items() for method in item}
 
 
 def test_spec_has_the_operations_we_expect() -> None:
     assert len(operations()) == 31
-    assert NOT_OFFERED <= set(operations())
+    assert set(operations()) >= NOT_OFFERED
 
 
 def test_every_documented_operation_is_served() -> None:

@@ -17,7 +17,11 @@ from showfloor.server.db.uow import Database
 def admin(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SHOWFLOOR_DATABASE_URL": db_url}
     return subprocess.run(
-        [sys.executable, "-m", "showfloor", "admin", *args], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "showfloor", "admin", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

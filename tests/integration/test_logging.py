@@ -12,7 +12,9 @@ from showfloor.server.logging import JsonFormatter
 from tests.conftest import AccountFixture
 
 
-async def test_request_log_line_is_json_with_context_and_no_secret(client: httpx.AsyncClient, account: AccountFixture) -> None:
+async def test_request_log_line_is_json_with_context_and_no_secret(
+    client: httpx.AsyncClient, account: AccountFixture
+) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())

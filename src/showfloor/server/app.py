@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from showfloor import __version__
 from showfloor.server.api.errors import install_error_handlers
 from showfloor.server.api.middleware import RequestContextMiddleware
+from showfloor.server.api.openapi import install_openapi
+from showfloor.server.api.query_params import reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.jobs.background import BackgroundJobs
+from showfloor.server.ledger import jobs as _ledger_jobs  # noqa: F401  (registers the expiry sweep)
 
 
 def create_app(settings: Settings | None = None, *, run_background_jobs: bool = True) -> FastAPI:
@@ -43,10 +46,12 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
         version=__version__,
         description="Event-intelligence API with credit-metered access, compatible with Lensmor.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_repeated_scalars)],
     )
     app.state.settings = settings
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware)
+    install_openapi(app)
     return app

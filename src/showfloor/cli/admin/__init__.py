@@ -6,6 +6,9 @@ import typer
 
 from showfloor.cli.admin._runtime import console, run_with_db
 from showfloor.cli.admin.accounts import accounts_app, keys_app
+from showfloor.cli.admin.credits import credits_app, reconcile_command
+from showfloor.cli.admin.data import register as register_data_commands
+from showfloor.cli.admin.plans import plans_app
 from showfloor.server.config import Settings
 from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.uow import Database
@@ -15,6 +18,10 @@ admin_app = typer.Typer(
 )
 admin_app.add_typer(accounts_app, name="accounts")
 admin_app.add_typer(keys_app, name="keys")
+admin_app.add_typer(plans_app, name="plans")
+admin_app.add_typer(credits_app, name="credits")
+admin_app.command("reconcile")(reconcile_command)
+register_data_commands(admin_app)
 
 
 @admin_app.command("migrate")

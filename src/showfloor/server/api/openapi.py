@@ -45,6 +45,38 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def business_error_response() -> dict[int | str, dict[str, Any]]:
+    """HTTP 200 carrying an error body (``USER_HAS_NO_FEATURE``, ``USER_CONCURRENCY_LIMIT_EXCEEDED``)."""
+    return {
+        200: {"model": ApiError, "description": "Business error: HTTP 200, the body's `code` and `errorKey`"}
+    }
+
+
+# ``Idempotency-Key`` (our addition, api/idempotency.py): what ``validate_key`` accepts, as a schema.
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": "^[\\x20-\\x7e]*[\\x21-\\x7e][\\x20-\\x7e]*$",
+}
+IDEMPOTENCY_ERRORS = {
+    409: "Idempotency-Key in use by a request still running (IDEMPOTENCY_KEY_IN_USE)",
+    422: "Idempotency-Key already used for a different request (IDEMPOTENCY_KEY_REUSED)",
+}
+
+
+def _document_idempotency_key(operation: dict[str, Any]) -> None:
+    params = [p for p in operation.get("parameters", []) if p.get("in") == "header"]
+    if not any(p.get("name") == "Idempotency-Key" for p in params):
+        return
+    for param in params:
+        if param.get("name") == "Idempotency-Key":
+            param["schema"] = dict(IDEMPOTENCY_KEY_SCHEMA)
+    responses = operation.setdefault("responses", {})
+    for status, description in IDEMPOTENCY_ERRORS.items():
+        responses.setdefault(str(status), {"description": description, "content": _error_ref()})
+
+
 def _error_ref() -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
 
@@ -68,6 +100,7 @@ def install_openapi(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 if _is_default_422(responses.get("422")):
                     del responses["422"]
+                _document_idempotency_key(operation)
                 extra = [400, 503]
                 if path.startswith("/external/"):
                     extra += [401, 429]

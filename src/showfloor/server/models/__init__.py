@@ -1,6 +1,8 @@
 """Every table, imported here so ``Base.metadata`` is complete for migrations and the drift test."""
 
+from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.accounts import Account, ApiKey, Plan, PlanPrice
+from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.models.ledger import (
     CreditGrant,
     CreditHold,
@@ -8,15 +10,29 @@ from showfloor.server.models.ledger import (
     LedgerEntry,
     LedgerOperation,
 )
+from showfloor.server.models.paid import ConcurrencySlot, IdempotencyRecord
+from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
 __all__ = [
     "Account",
     "ApiKey",
+    "ConcurrencySlot",
+    "ContactUnlock",
     "CreditGrant",
     "CreditHold",
+    "Event",
+    "EventExhibitor",
+    "EventPersonnel",
+    "EventUnlock",
+    "Exhibitor",
     "HoldAllocation",
+    "IdempotencyRecord",
     "LedgerEntry",
     "LedgerOperation",
+    "LinkedinActivityUnlock",
+    "Personnel",
     "Plan",
     "PlanPrice",
+    "UnlockTask",
+    "UnlockTaskItem",
 ]

@@ -2,6 +2,30 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.api.routers import credits, health
+from showfloor.server.api.routers import (
+    actions,
+    contact_unlocks,
+    contacts,
+    credits,
+    events,
+    exhibitors,
+    health,
+    metrics,
+    paid_search,
+    personnel,
+    unlocks,
+)
 
-ROUTERS: list[APIRouter] = [health.router, credits.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    metrics.router,
+    credits.router,
+    actions.router,
+    unlocks.router,
+    paid_search.router,
+    personnel.router,
+    contacts.router,
+    contact_unlocks.router,
+    events.router,
+    exhibitors.router,
+]

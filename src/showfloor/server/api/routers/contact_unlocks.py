@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
 from showfloor.server.api.idempotency import PaidContext, run_paid
+from showfloor.server.api.openapi import error_responses
 from showfloor.server.unlocks import service
 
 router = APIRouter(prefix="/external/contacts", tags=["contacts"])
@@ -51,14 +52,24 @@ async def _submit(
     return await run_paid(paid, db, settings, work)
 
 
-@router.post("/unlock", status_code=201, summary="Unlock contact emails (asynchronous task)")
+@router.post(
+    "/unlock",
+    status_code=201,
+    summary="Unlock contact emails (asynchronous task)",
+    responses=error_responses(402, 404, 409, 422),
+)
 async def unlock_emails(
     body: UnlockRequest, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
     return await _submit("email", body, paid, db, settings)
 
 
-@router.post("/unlock-phone", status_code=201, summary="Unlock contact phone numbers (asynchronous task)")
+@router.post(
+    "/unlock-phone",
+    status_code=201,
+    summary="Unlock contact phone numbers (asynchronous task)",
+    responses=error_responses(402, 404, 409, 422),
+)
 async def unlock_phones(
     body: UnlockRequest, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
@@ -68,14 +79,18 @@ async def unlock_phones(
 TaskId = Annotated[str, Path(alias="taskId", description="Task id returned as `task_id` (decimal string).")]
 
 
-@router.get("/unlock-tasks/{taskId}", summary="Poll a contact email unlock task")
+@router.get(
+    "/unlock-tasks/{taskId}", summary="Poll a contact email unlock task", responses=error_responses(404)
+)
 async def email_task(task_id: TaskId, principal: CurrentPrincipal, db: DB) -> dict[str, Any]:
     async with db.read() as session:
         view = await service.task_status(session, principal.account_id, "email", task_id)
     return view.body()
 
 
-@router.get("/unlock-phone-tasks/{taskId}", summary="Poll a contact phone unlock task")
+@router.get(
+    "/unlock-phone-tasks/{taskId}", summary="Poll a contact phone unlock task", responses=error_responses(404)
+)
 async def phone_task(task_id: TaskId, principal: CurrentPrincipal, db: DB) -> dict[str, Any]:
     async with db.read() as session:
         view = await service.task_status(session, principal.account_id, "phone", task_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from showfloor.server.api.deps import DB, CurrentPrincipal
+from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import envelope
 from showfloor.server.catalog import events
 from showfloor.server.catalog.filters import multi_values, parse_day
@@ -54,13 +55,13 @@ async def list_events(
     return envelope(items, total, page, page_size)
 
 
-@router.get("/brief", summary="Get event brief")
+@router.get("/brief", summary="Get event brief", responses=error_responses(404))
 async def event_brief(principal: CurrentPrincipal, db: DB, event_id: EventRef) -> dict[str, Any]:
     async with db.read() as session:
         return await events.event_brief(session, event_id)
 
 
-@router.get("/{id}", summary="Get event detail")
+@router.get("/{id}", summary="Get event detail", responses=error_responses(404))
 async def event_detail(
     principal: CurrentPrincipal,
     db: DB,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette import status
 
 from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
+from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import envelope
 from showfloor.server.catalog import exhibitor_lookup
 from showfloor.server.catalog.exhibitor_lookup import AttendanceScope
@@ -35,7 +36,7 @@ Department = Annotated[list[str] | None, Query(alias="department")]
 DepartmentB = Annotated[list[str] | None, Query(alias="department[]")]
 
 
-@router.get("/list", summary="List event exhibitors")
+@router.get("/list", summary="List event exhibitors", responses=error_responses(404))
 async def list_exhibitors(
     principal: CurrentPrincipal,
     db: DB,
@@ -80,7 +81,7 @@ async def list_exhibitors(
         )
 
 
-@router.get("/profile", summary="Get exhibitor profile")
+@router.get("/profile", summary="Get exhibitor profile", responses=error_responses(404))
 async def exhibitor_profile(
     principal: CurrentPrincipal, db: DB, exhibitor_id: ExhibitorRef
 ) -> dict[str, Any]:
@@ -88,7 +89,7 @@ async def exhibitor_profile(
         return await exhibitor_lookup.exhibitor_profile(session, exhibitor_id)
 
 
-@router.get("/events", summary="List exhibitor related events")
+@router.get("/events", summary="List exhibitor related events", responses=error_responses(404))
 async def exhibitor_events(
     principal: CurrentPrincipal,
     db: DB,

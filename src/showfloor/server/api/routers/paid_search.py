@@ -17,6 +17,7 @@ from showfloor.server.actions import linkedin, searches
 from showfloor.server.actions.concurrency import EXHIBITOR_EVENT_SEARCH, PERSONNEL_EVENTS_BY_NAME
 from showfloor.server.api.deps import DB, AppSettings
 from showfloor.server.api.idempotency import PaidContext, run_paid
+from showfloor.server.api.openapi import business_error_response, error_responses
 from showfloor.server.errors import DomainError, InvalidRequest
 
 router = APIRouter(tags=["paid lookups"])
@@ -47,7 +48,10 @@ def _name(value: str) -> str:
 
 
 @router.post(
-    "/external/exhibitors/search-by-company-name", status_code=201, summary="Exhibitors by company name"
+    "/external/exhibitors/search-by-company-name",
+    status_code=201,
+    summary="Exhibitors by company name",
+    responses=error_responses(402),
 )
 async def search_by_company_name(
     body: CompanyNameBody, paid: PaidContext, db: DB, settings: AppSettings
@@ -61,7 +65,12 @@ async def search_by_company_name(
     )
 
 
-@router.post("/external/exhibitors/search-events", status_code=201, summary="Events of a company name")
+@router.post(
+    "/external/exhibitors/search-events",
+    status_code=201,
+    summary="Events of a company name",
+    responses={**error_responses(402), **business_error_response()},
+)
 async def search_events(
     body: SearchEventsBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
@@ -77,7 +86,11 @@ async def search_events(
     )
 
 
-@router.get("/external/personnel/events/by-name", summary="Events of people with an exact full name")
+@router.get(
+    "/external/personnel/events/by-name",
+    summary="Events of people with an exact full name (HTTP 200 also carries business errors)",
+    responses=error_responses(402, 403),
+)
 async def events_by_name(
     paid: PaidContext,
     db: DB,
@@ -106,7 +119,10 @@ async def events_by_name(
 
 
 @router.post(
-    "/external/personnel/unlock-linkedin-activity", status_code=201, summary="Start LinkedIn activity"
+    "/external/personnel/unlock-linkedin-activity",
+    status_code=201,
+    summary="Start LinkedIn activity",
+    responses=error_responses(404, 422),
 )
 async def unlock_linkedin_activity(
     body: LinkedinActivityBody, paid: PaidContext, db: DB, settings: AppSettings

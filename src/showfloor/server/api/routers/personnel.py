@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
+from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import envelope
 from showfloor.server.catalog import personnel as service
 from showfloor.server.catalog.serializers import SOURCE_TYPES
@@ -42,7 +43,11 @@ def parse_source_types(values: list[str] | None) -> tuple[str, ...]:
     return tuple(labels)
 
 
-@router.get("/list", summary="People of one event (preview-limited while the event is locked)")
+@router.get(
+    "/list",
+    summary="People of one event (preview-limited while the event is locked)",
+    responses=error_responses(404),
+)
 async def list_personnel(
     principal: CurrentPrincipal,
     db: DB,
@@ -78,13 +83,17 @@ async def list_personnel(
     return {**result.envelope, "semantics": result.semantics}
 
 
-@router.get("/profile", summary="One person")
+@router.get("/profile", summary="One person", responses=error_responses(404))
 async def personnel_profile(principal: CurrentPrincipal, db: DB, personnel_id: PersonnelId) -> dict[str, Any]:
     async with db.read() as session:
         return await service.personnel_profile(session, principal.account_id, personnel_id)
 
 
-@router.get("/events", summary="Events of one person, with attendance identities")
+@router.get(
+    "/events",
+    summary="Events of one person, with attendance identities",
+    responses=error_responses(404),
+)
 async def personnel_events(
     principal: CurrentPrincipal,
     db: DB,
@@ -100,7 +109,11 @@ async def personnel_events(
     return envelope(items, total, page, page_size)
 
 
-@router.get("/events/by-linkedin", summary="Resolve a LinkedIn URL to a person and list their events")
+@router.get(
+    "/events/by-linkedin",
+    summary="Resolve a LinkedIn URL to a person and list their events",
+    responses=error_responses(404),
+)
 async def personnel_events_by_linkedin(
     principal: CurrentPrincipal,
     db: DB,

@@ -14,22 +14,39 @@ from fastapi.responses import JSONResponse
 from showfloor.server.actions import event_access
 from showfloor.server.api.deps import DB, AppSettings
 from showfloor.server.api.idempotency import PaidContext, run_paid
+from showfloor.server.api.openapi import business_error_response, error_responses
 
 router = APIRouter(prefix="/external/events", tags=["events"])
 
 EventRef = Annotated[str, Path(min_length=1, max_length=100)]
+ERRORS = error_responses(402, 404, 409)
 
 
-@router.post("/{id}/unlock", status_code=201, summary="Unlock base event access (2,000 credits by default)")
+@router.post(
+    "/{id}/unlock",
+    status_code=201,
+    summary="Unlock base event access (2,000 credits by default)",
+    responses=ERRORS,
+)
 async def unlock_event(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
     return await run_paid(paid, db, settings, lambda s: event_access.unlock_event(s, paid.caller, id))
 
 
-@router.post("/{id}/visitors/unlock", status_code=201, summary="Unlock the event's visitor layer")
+@router.post(
+    "/{id}/visitors/unlock",
+    status_code=201,
+    summary="Unlock the event's visitor layer",
+    responses={**ERRORS, **business_error_response()},
+)
 async def unlock_visitors(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
     return await run_paid(paid, db, settings, lambda s: event_access.unlock_visitors(s, paid.caller, id))
 
 
-@router.post("/{id}/full-access/unlock", status_code=201, summary="Unlock every missing access layer")
+@router.post(
+    "/{id}/full-access/unlock",
+    status_code=201,
+    summary="Unlock every missing access layer",
+    responses={**ERRORS, **business_error_response()},
+)
 async def unlock_full_access(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
     return await run_paid(paid, db, settings, lambda s: event_access.unlock_full_access(s, paid.caller, id))
