@@ -16,7 +16,7 @@ from prometheus_client import multiprocess as prom_multiprocess
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.models import CreditHold, LedgerOperation
+from showfloor.server.models import CreditHold, LedgerOperation, UnlockTask, UnlockTaskItem
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -89,7 +89,22 @@ async def refresh_ledger_gauges(session: AsyncSession) -> None:
     HOLDS_OPEN.set(float(open_count))
 
 
-GAUGE_REFRESHERS.append(refresh_ledger_gauges)
+async def refresh_task_gauges(session: AsyncSession) -> None:
+    rows = await session.execute(
+        select(UnlockTask.kind, UnlockTaskItem.status, func.count(UnlockTaskItem.id))
+        .join(UnlockTask, UnlockTask.id == UnlockTaskItem.task_id)
+        .where(UnlockTaskItem.status.in_(("pending", "processing")))
+        .group_by(UnlockTask.kind, UnlockTaskItem.status)
+    )
+    TASK_ITEMS.clear()
+    for kind in ("email", "phone"):
+        for state in ("pending", "processing"):
+            TASK_ITEMS.labels(kind, state).set(0)
+    for kind, state, count in rows:
+        TASK_ITEMS.labels(kind, state).set(float(count))
+
+
+GAUGE_REFRESHERS.extend([refresh_ledger_gauges, refresh_task_gauges])
 
 
 def render() -> bytes:

@@ -15,6 +15,7 @@ from showfloor.server.unlocks.providers.base import (
 from showfloor.server.unlocks.providers.dataset import DatasetProvider
 from showfloor.server.unlocks.providers.fault import FaultPlan, FaultProvider
 from showfloor.server.unlocks.providers.http import HttpProvider
+from showfloor.server.unlocks.providers.metered import MeteredProvider
 
 __all__ = [
     "DatasetProvider",
@@ -22,6 +23,7 @@ __all__ = [
     "FaultProvider",
     "HttpProvider",
     "LookupResult",
+    "MeteredProvider",
     "Outcome",
     "PermanentProviderError",
     "Person",
@@ -46,7 +48,11 @@ def _plain(name: str, settings: Settings) -> Provider:
 
 
 def build_provider(settings: Settings, name: str | None = None) -> Provider:
-    name = name or settings.unlock_provider
+    """The configured provider, metered (calls, errors, latency at ``/metrics``)."""
+    return MeteredProvider(_configured(settings, name or settings.unlock_provider))
+
+
+def _configured(settings: Settings, name: str) -> Provider:
     if name != "fault":
         return _plain(name, settings)
     plan = FaultPlan(
