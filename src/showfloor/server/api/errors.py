@@ -134,7 +134,12 @@ def install_error_handlers(app: FastAPI) -> None:
 def is_database_unavailable(exc: BaseException) -> bool:
     """Connection-level database failures (server down, restarting, pool exhausted): retryable 503s."""
     if isinstance(exc, sa_exc.DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(
-            exc, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        # 08xxx connection exceptions; 57P0x shutdown / cannot connect now; 53300 too many connections.
+        return (
+            bool(exc.connection_invalidated)
+            or isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
+            or sqlstate.startswith(("08", "57P"))
+            or sqlstate == "53300"
         )
     return isinstance(exc, (sa_exc.TimeoutError, ConnectionError, OSError))

@@ -35,7 +35,9 @@ from showfloor.server.models import IdempotencyRecord
 MAX_KEY_LENGTH = 255
 # How long a running key is held before a retry may take it over (the first request is presumed dead:
 # its transaction, and any charge in it, rolled back).
-RUNNING_LEASE = timedelta(seconds=60)
+# Paid requests take well under a second; a short lease means that after a database outage a retry
+# is not refused with 409 for long. A first request that outlives it cannot commit (``complete``).
+RUNNING_LEASE = timedelta(seconds=15)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -65,6 +67,8 @@ class Claim:
 def fingerprint(method: str, path: str, query: str, body: bytes, account_id: int) -> str:
     """SHA-256 over what makes two requests "the same": method, path, query, JSON body (key order
     ignored), and the account."""
+    if not body.strip():
+        body = b"{}"  # no body and an empty object ask for the same thing (bodiless unlock POSTs)
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, UnicodeDecodeError):
