@@ -13,7 +13,12 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 account_id_var: ContextVar[int | None] = ContextVar("account_id", default=None)
 key_prefix_var: ContextVar[str | None] = ContextVar("key_prefix", default=None)
 
-_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Standard record fields, and uvicorn's ANSI-coloured duplicate of its message.
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
