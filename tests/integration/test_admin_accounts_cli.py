@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -63,3 +64,17 @@ async def test_unknown_account_is_a_clear_error(db: Database, db_url: str) -> No
 async def test_revoke_needs_exactly_one_selector(db: Database, db_url: str) -> None:
     done = admin(db_url, "keys", "revoke")
     assert done.returncode == 2
+
+
+def test_unmigrated_database_is_one_clear_line(tmp_path: Path) -> None:
+    done = admin(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", "accounts", "list")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "showfloor admin migrate" in " ".join(done.stderr.split())
+
+
+def test_unreachable_database_is_one_clear_line() -> None:
+    done = admin("postgresql+asyncpg://postgres@127.0.0.1:1/none", "accounts", "list")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "SHOWFLOOR_DATABASE_URL" in " ".join(done.stderr.split())

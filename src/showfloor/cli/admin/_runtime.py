@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy import exc as sa_exc
 
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
@@ -35,3 +36,16 @@ def run_with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     except DomainError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from exc
+    except (sa_exc.DBAPIError, OSError) as exc:
+        err_console.print(f"[red]database error:[/red] {_describe(exc)}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """One actionable line instead of a traceback (the database URL never includes a secret we print)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return f"{text}: the schema is missing or old; run `showfloor admin migrate`"
+    if isinstance(exc, OSError) or "connect" in text.lower():
+        return f"{text}: check SHOWFLOOR_DATABASE_URL and that the database is running"
+    return text

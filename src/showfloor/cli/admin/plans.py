@@ -42,7 +42,7 @@ async def _plan(db_session: Any, name: str) -> Plan:
     return plan
 
 
-@plans_app.command("create")
+@plans_app.command("create", help="Create a plan (prices it does not set stay at the defaults).")
 def plans_create(name: Annotated[str, typer.Argument(help="Plan name.")], as_json: JsonFlag = False) -> None:
     async def work(db: Database, _s: Settings) -> dict[str, Any]:
         async with db.write() as session:
@@ -60,7 +60,7 @@ def plans_create(name: Annotated[str, typer.Argument(help="Plan name.")], as_jso
         console.print(f"Created plan [bold]{out['name']}[/bold] (id {out['id']})")
 
 
-@plans_app.command("set-price")
+@plans_app.command("set-price", help="Set one action's price in credits for a plan.")
 def plans_set_price(
     plan: Annotated[str, typer.Option("--plan", help="Plan name.")],
     action: Annotated[str, typer.Option("--action", help=f"One of: {ACTIONS}.")],
@@ -83,7 +83,7 @@ def plans_set_price(
     console.print(f"Plan {plan}: {chosen.value} costs {credits} credits")
 
 
-@plans_app.command("list")
+@plans_app.command("list", help="Every plan with its prices (defaults included).")
 def plans_list(as_json: JsonFlag = False) -> None:
     async def work(db: Database, _s: Settings) -> list[dict[str, Any]]:
         async with db.read() as session:
@@ -106,7 +106,7 @@ def plans_list(as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
-@plans_app.command("assign")
+@plans_app.command("assign", help="Put an account on a plan (its next charges use the plan's prices).")
 def plans_assign(
     account: Annotated[int, typer.Option("--account", help="Account id.")],
     plan: Annotated[str, typer.Option("--plan", help="Plan name, or 'default' for the default prices.")],
