@@ -36,6 +36,8 @@ def serve(
         workers=workers,
         log_config=None,
         access_log=False,
+        # Nagle off on every connection (uvicorn's multi-worker socket misses it): no 40 ms ACK stalls.
+        http="showfloor.server.http_protocol:NoDelayH11Protocol",
     )
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, exists, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.ledger.pricing import Action, price_of
-from showfloor.server.models.access import ContactUnlock, EventUnlock
+from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
+from showfloor.server.models.catalog import Event
 
 LAYER_BASE = "base"
 LAYER_VISITOR = "visitor"
@@ -85,6 +86,56 @@ async def unlocked_contacts(
     return result
 
 
+async def unlocked_contact_values(
+    session: AsyncSession, account_id: int, personnel_ids: Iterable[int]
+) -> dict[int, dict[str, str | None]]:
+    """personnel_id -> {kind: delivered value} for every kind (email, phone) this account unlocked."""
+    return (await account_unlocks(session, account_id, personnel_ids, with_activity=False)).contacts
+
+
+@dataclass(frozen=True)
+class AccountUnlocks:
+    """What one account bought for some people: contact values and LinkedIn-activity statuses."""
+
+    contacts: dict[int, dict[str, str | None]]  # personnel id -> {kind: delivered value}
+    activity_status: dict[int, str]  # personnel id -> LinkedIn-activity unlock status
+
+
+_ACTIVITY = "linkedin_activity"  # pseudo kind tagging activity rows in the combined query
+
+
+async def account_unlocks(
+    session: AsyncSession, account_id: int, personnel_ids: Iterable[int], *, with_activity: bool
+) -> AccountUnlocks:
+    """Contact values (and, if asked, LinkedIn-activity statuses) of a page of people, in one query."""
+    ids = sorted(set(personnel_ids))
+    contacts: dict[int, dict[str, str | None]] = {}
+    activity: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        contact_rows = select(ContactUnlock.personnel_id, ContactUnlock.kind, ContactUnlock.value).where(
+            ContactUnlock.account_id == account_id,
+            ContactUnlock.kind.in_(CONTACT_KINDS),
+            ContactUnlock.personnel_id.in_(chunk),
+        )
+        activity_rows = select(
+            LinkedinActivityUnlock.personnel_id,
+            literal(_ACTIVITY, String(16)),
+            cast(LinkedinActivityUnlock.status, String(320)),
+        ).where(
+            LinkedinActivityUnlock.account_id == account_id,
+            LinkedinActivityUnlock.personnel_id.in_(chunk),
+        )
+        statement: Any = union_all(contact_rows, activity_rows) if with_activity else contact_rows
+        rows = (await session.execute(statement)).all()
+        for pid, kind, value in rows:
+            if kind == _ACTIVITY:
+                activity[int(pid)] = str(value)
+            else:
+                contacts.setdefault(int(pid), {})[str(kind)] = value
+    return AccountUnlocks(contacts, activity)
+
+
 async def record_contact_unlock(
     session: AsyncSession,
     account_id: int,
@@ -130,5 +181,24 @@ async def event_access(
     session: AsyncSession, account_id: int, plan_id: int | None, event_pk: int
 ) -> EventAccess:
     layers = await unlocked_layers(session, account_id, event_pk)
+    return await access_from_layers(session, plan_id, layers)
+
+
+def layer_columns(account_id: int) -> tuple[ColumnElement[bool], ...]:
+    """One boolean column per layer of ``LAYERS`` (has the account unlocked it for the selected event?)
+    to read along with an ``Event`` row, sparing the separate ``unlocked_layers`` query."""
+    return tuple(
+        exists()
+        .where(
+            EventUnlock.account_id == account_id,
+            EventUnlock.event_id == Event.id,
+            EventUnlock.layer == layer,
+        )
+        .label(f"unlocked_{layer}")
+        for layer in LAYERS
+    )
+
+
+async def access_from_layers(session: AsyncSession, plan_id: int | None, layers: set[str]) -> EventAccess:
     credits = await price_of(session, plan_id, Action.EVENT_UNLOCK)
     return EventAccess(base=LAYER_BASE in layers, visitor=LAYER_VISITOR in layers, unlock_credits=credits)

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.access.service import CONTACT_KINDS, unlocked_contacts
-from showfloor.server.catalog.search import keyword_words
+from showfloor.server.access.service import account_unlocks
+from showfloor.server.catalog.paging import page_with_total
+from showfloor.server.catalog.search import company_names_matching, keyword_words
 from showfloor.server.catalog.serializers import SOURCE_TYPES, contact_item, normalize_source_types
-from showfloor.server.models.access import LinkedinActivityUnlock
 from showfloor.server.models.catalog import EventPersonnel, Personnel
 
 __all__ = ["SOURCE_TYPES", "ContactSearch", "card_extras", "cards_for", "contact_card", "search_contacts"]
@@ -31,7 +31,8 @@ def personnel_text_condition(
 ) -> ColumnElement[bool]:
     """Personnel rows where, for every ``(columns, keyword)`` term, each word of the keyword starts a
     word in one of ``columns``. Served by the search objects of migration 0002 (SQLite FTS5 column
-    filters; PostgreSQL trigram indexes with a word-start regex), never by a ``LIKE '%…%'`` scan."""
+    filters; PostgreSQL trigram indexes with a word-start regex) and, for a company-name term on
+    PostgreSQL, the company-name dictionary of 0007; never by a ``LIKE '%…%'`` scan."""
     parts: list[tuple[tuple[str, ...], list[str]]] = []
     for columns, keyword in terms:
         words = keyword_words(keyword)
@@ -50,11 +51,14 @@ def personnel_text_condition(
             .where(text("personnel_fts MATCH :personnel_match").bindparams(personnel_match=match))
         )
         return Personnel.id.in_(ids)
-    conditions = [
-        or_(*(getattr(Personnel, col).op("~*")(r"\m" + w) for col in cols))
-        for cols, words in parts
-        for w in words
-    ]
+    conditions: list[ColumnElement[bool]] = []
+    for cols, words in parts:
+        if cols == ("company_name",):
+            # Few distinct company names among many people: match the names, then read people by the
+            # B-tree on company_name (same word-start semantics, see migration 0007).
+            conditions.append(Personnel.company_name.in_(company_names_matching(words)))
+            continue
+        conditions += [or_(*(getattr(Personnel, col).op("~*")(r"\m" + w) for col in cols)) for w in words]
     return and_(*conditions)
 
 
@@ -71,31 +75,6 @@ class CardExtras:
     source_types: dict[int, list[str]]  # aggregated over the person's events (profile, search)
 
 
-async def unlocked_contact_values(
-    session: AsyncSession, account_id: int, personnel_ids: Sequence[int]
-) -> dict[int, dict[str, str | None]]:
-    """personnel id -> {kind: value} for the kinds (email, phone) this account unlocked."""
-    values: dict[int, dict[str, str | None]] = {}
-    for kind in CONTACT_KINDS:
-        for pid, value in (await unlocked_contacts(session, account_id, personnel_ids, kind)).items():
-            values.setdefault(pid, {})[kind] = value
-    return values
-
-
-async def linkedin_activity_statuses(
-    session: AsyncSession, account_id: int, personnel_ids: Sequence[int]
-) -> dict[int, str]:
-    if not personnel_ids:
-        return {}
-    rows = await session.execute(
-        select(LinkedinActivityUnlock.personnel_id, LinkedinActivityUnlock.status).where(
-            LinkedinActivityUnlock.account_id == account_id,
-            LinkedinActivityUnlock.personnel_id.in_(personnel_ids),
-        )
-    )
-    return {int(pid): str(status) for pid, status in rows}
-
-
 async def event_counts(session: AsyncSession, personnel_ids: Sequence[int]) -> dict[int, int]:
     if not personnel_ids:
         return {}
@@ -107,20 +86,24 @@ async def event_counts(session: AsyncSession, personnel_ids: Sequence[int]) -> d
     return {int(pid): int(n) for pid, n in rows}
 
 
-async def aggregated_source_types(
+async def attendance_summary(
     session: AsyncSession, personnel_ids: Sequence[int]
-) -> dict[int, list[str]]:
+) -> tuple[dict[int, int], dict[int, list[str]]]:
+    """Per person: the number of events (attendance rows) and the labels aggregated over them, from
+    one read of their attendance rows."""
     if not personnel_ids:
-        return {}
+        return {}, {}
     rows = await session.execute(
         select(EventPersonnel.personnel_id, EventPersonnel.source_types).where(
             EventPersonnel.personnel_id.in_(personnel_ids)
         )
     )
+    counts: dict[int, int] = {}
     labels: dict[int, set[str]] = {}
     for pid, types in rows:
+        counts[int(pid)] = counts.get(int(pid), 0) + 1
         labels.setdefault(int(pid), set()).update(types or [])
-    return {pid: normalize_source_types(list(found)) for pid, found in labels.items()}
+    return counts, {pid: normalize_source_types(list(found)) for pid, found in labels.items()}
 
 
 async def card_extras(
@@ -130,16 +113,22 @@ async def card_extras(
     *,
     with_activity: bool,
     with_aggregated_sources: bool,
+    known_event_counts: dict[int, int] | None = None,
 ) -> CardExtras:
+    """``known_event_counts``: counts the caller already read (e.g. with its page), else queried."""
+    unlocks = await account_unlocks(session, account_id, personnel_ids, with_activity=with_activity)
+    sources: dict[int, list[str]] = {}
+    if with_aggregated_sources:
+        counts, sources = await attendance_summary(session, personnel_ids)
+    elif known_event_counts is not None:
+        counts = known_event_counts
+    else:
+        counts = await event_counts(session, personnel_ids)
     return CardExtras(
-        contacts=await unlocked_contact_values(session, account_id, personnel_ids),
-        activity_status=(
-            await linkedin_activity_statuses(session, account_id, personnel_ids) if with_activity else {}
-        ),
-        event_counts=await event_counts(session, personnel_ids),
-        source_types=(
-            await aggregated_source_types(session, personnel_ids) if with_aggregated_sources else {}
-        ),
+        contacts=unlocks.contacts,
+        activity_status=unlocks.activity_status,
+        event_counts=counts,
+        source_types=sources,
     )
 
 
@@ -207,15 +196,11 @@ async def search_contacts(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of people at a company (optionally narrowed by role and name), and the total."""
     condition = _search_condition(query, sqlite=sqlite)
-    total = int(await session.scalar(select(func.count()).select_from(Personnel).where(condition)) or 0)
-    offset = (page - 1) * page_size
-    if offset >= total:
-        return [], total
-    people = list(
-        (
-            await session.scalars(
-                select(Personnel).where(condition).order_by(Personnel.id).limit(page_size).offset(offset)
-            )
-        ).all()
+    rows, total = await page_with_total(
+        session,
+        select(Personnel).where(condition).order_by(Personnel.id),
+        select(func.count()).select_from(Personnel).where(condition),
+        limit=page_size,
+        offset=(page - 1) * page_size,
     )
-    return await cards_for(session, account_id, people), total
+    return await cards_for(session, account_id, [row[0] for row in rows]), total

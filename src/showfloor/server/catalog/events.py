@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.catalog import serializers
 from showfloor.server.catalog.filters import lowered
 from showfloor.server.catalog.identifiers import resolve_event
+from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.search import keyword_condition
 from showfloor.server.models.catalog import Event
 
@@ -63,17 +64,14 @@ def event_conditions(filters: EventFilters, *, sqlite: bool) -> list[ColumnEleme
 async def paged_events(
     session: AsyncSession, conditions: Sequence[ColumnElement[bool]], page: int, page_size: int
 ) -> tuple[list[Event], int]:
-    total = int(await session.scalar(select(func.count()).select_from(Event).where(*conditions)) or 0)
-    if total == 0 or (page - 1) * page_size >= total:
-        return [], total
-    query: Select[Event] = (
-        select(Event)
-        .where(*conditions)
-        .order_by(*EVENT_ORDER)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+    rows, total = await page_with_total(
+        session,
+        select(Event).where(*conditions).order_by(*EVENT_ORDER),
+        select(func.count()).select_from(Event).where(*conditions),
+        limit=page_size,
+        offset=(page - 1) * page_size,
     )
-    return list(await session.scalars(query)), total
+    return [row[0] for row in rows], total
 
 
 async def list_events(

@@ -10,10 +10,11 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access import preview
-from showfloor.server.access.service import EventAccess, event_access, unlocked_contacts
+from showfloor.server.access.service import EventAccess, unlocked_contact_values
 from showfloor.server.catalog import serializers
 from showfloor.server.catalog.filters import json_array_has_any, lowered
-from showfloor.server.catalog.identifiers import resolve_event
+from showfloor.server.catalog.identifiers import resolve_event_with_access
+from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.search import keyword_condition
 from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 
@@ -134,11 +135,11 @@ async def _nested_personnel(
         )
     ).all()
     person_ids = [person.id for _, _, person in rows]
-    emails = await unlocked_contacts(session, account_id, person_ids, "email")
-    phones = await unlocked_contacts(session, account_id, person_ids, "phone")
+    unlocked = await unlocked_contact_values(session, account_id, person_ids)
     for exhibitor_id, attendance, person in rows:
+        values = unlocked.get(person.id, {})
         result[int(exhibitor_id)].append(
-            serializers.contact_item(person, attendance, emails.get(person.id), phones.get(person.id))
+            serializers.contact_item(person, attendance, values.get("email"), values.get("phone"))
         )
     return result
 
@@ -155,29 +156,35 @@ async def list_event_exhibitors(
     preview_limit: int,
     personnel_limit: int = 0,
 ) -> dict[str, Any]:
-    event = await resolve_event(session, event_ref)
-    access = await event_access(session, account_id, plan_id, event.id)
+    event, access = await resolve_event_with_access(session, event_ref, account_id, plan_id)
     sqlite = session.get_bind().dialect.name == "sqlite"
     conditions = exhibitor_conditions(filters, event, access, sqlite=sqlite)
-    base = select(EventExhibitor.exhibitor_id).join(Exhibitor, Exhibitor.id == EventExhibitor.exhibitor_id)
-    if filters.any:
-        actual_total = int(
-            await session.scalar(select(func.count()).select_from(base.where(*conditions).subquery())) or 0
+    # One statement gives the page and (window count) the matching total; the preview window, which
+    # needs that total, then trims the page. Unfiltered, the total is kept on the event row.
+    page_query = (
+        select(Exhibitor)
+        .join(EventExhibitor, EventExhibitor.exhibitor_id == Exhibitor.id)
+        .where(*conditions)
+        .order_by(EventExhibitor.rank, EventExhibitor.id)
+    )
+    count_query = (
+        select(func.count()).select_from(
+            select(EventExhibitor.exhibitor_id)
+            .join(Exhibitor, Exhibitor.id == EventExhibitor.exhibitor_id)
+            .where(*conditions)
+            .subquery()
         )
-    else:
-        actual_total = event.exhibitor_count  # kept on the event row: no COUNT over a big event
+        if filters.any
+        else None
+    )
+    rows, counted = await page_with_total(
+        session, page_query, count_query, limit=page_size, offset=(page - 1) * page_size
+    )
+    actual_total = counted if filters.any else event.exhibitor_count
     window = preview.window_for(access, actual_total, page, page_size, preview_limit)
     items: list[dict[str, Any]] = []
     if window.limit > 0:
-        rows = await session.execute(
-            select(Exhibitor)
-            .join(EventExhibitor, EventExhibitor.exhibitor_id == Exhibitor.id)
-            .where(*conditions)
-            .order_by(EventExhibitor.rank, EventExhibitor.id)
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-        exhibitors = list(rows.scalars())
+        exhibitors = [row[0] for row in rows[: window.limit]]
         nested = await _nested_personnel(
             session, account_id, event, [e.id for e in exhibitors], filters, access, personnel_limit
         )

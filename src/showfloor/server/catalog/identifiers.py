@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.access.service import LAYERS, EventAccess, access_from_layers, layer_columns
 from showfloor.server.errors import NotFound
 from showfloor.server.models.catalog import Event, Exhibitor, Personnel
 
@@ -33,6 +34,23 @@ async def resolve_event(session: AsyncSession, id_or_event_id: str) -> Event:
             event = await session.get(Event, pk)
             if event is not None:
                 return event
+    raise NotFound(f"Event not found: {id_or_event_id}")
+
+
+async def resolve_event_with_access(
+    session: AsyncSession, id_or_event_id: str, account_id: int, plan_id: int | None
+) -> tuple[Event, EventAccess]:
+    """``resolve_event`` and the account's access to the event, the unlocked layers read in the same query."""
+    columns = layer_columns(account_id)
+    key = id_or_event_id.strip()
+    if key:
+        row = (await session.execute(select(Event, *columns).where(Event.event_id == key))).first()
+        pk = parse_numeric_id(key)
+        if row is None and pk is not None:
+            row = (await session.execute(select(Event, *columns).where(Event.id == pk))).first()
+        if row is not None:
+            layers = {layer for layer, unlocked in zip(LAYERS, row[1:], strict=True) if unlocked}
+            return row[0], await access_from_layers(session, plan_id, layers)
     raise NotFound(f"Event not found: {id_or_event_id}")
 
 

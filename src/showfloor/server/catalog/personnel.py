@@ -12,16 +12,16 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from showfloor.server.access.preview import page_envelope, semantics, window_for
-from showfloor.server.access.service import event_access
 from showfloor.server.catalog.contacts import (
     card_extras,
     cards_for,
     contact_card,
     personnel_text_condition,
 )
-from showfloor.server.catalog.identifiers import resolve_event, resolve_personnel
+from showfloor.server.catalog.identifiers import resolve_event_with_access, resolve_personnel
 from showfloor.server.catalog.serializers import event_item
 from showfloor.server.errors import NotFound
 from showfloor.server.models.catalog import Event, EventPersonnel, Personnel
@@ -91,17 +91,48 @@ async def list_event_personnel(
     preview_limit: int,
     sqlite: bool,
 ) -> EventPersonnelPage:
-    event = await resolve_event(session, event_ref)
-    access = await event_access(session, account_id, plan_id, event.id)
+    event, access = await resolve_event_with_access(session, event_ref, account_id, plan_id)
     conditions = [EventPersonnel.event_id == event.id]
     if access.hides_visitor_only:
         conditions.append(EventPersonnel.is_visitor_only.is_(False))
     conditions += _filter_conditions(filters, sqlite=sqlite)
 
     needs_person = bool(filters.department or filters.level or filters.search_query)
+    # The page's attendance rows are picked (and the matching total counted, as a window count) from
+    # the (event_id, rank, id) index of migration 0007 alone, joining personnel only when a filter
+    # needs it; only the page's rows are then joined to their people, however deep the page.
+    picked = select(
+        EventPersonnel.id.label("id"),
+        EventPersonnel.rank.label("rank"),
+        func.count().over().label("total"),
+    ).where(*conditions)
+    if needs_person:
+        picked = picked.join(Personnel, Personnel.id == EventPersonnel.personnel_id)
+    offset = (page - 1) * page_size
+    other = aliased(EventPersonnel)  # the person's attendance rows anywhere, for the card's event count
+    events_of_person = (
+        select(func.count()).where(other.personnel_id == Personnel.id).scalar_subquery().label("events")
+    )
+    page_ids = (
+        picked.order_by(EventPersonnel.rank, EventPersonnel.id).limit(page_size).offset(offset).subquery()
+    )
+    page_rows = (
+        await session.execute(
+            select(page_ids.c.total, events_of_person, EventPersonnel.source_types, Personnel)
+            .select_from(page_ids)
+            .join(EventPersonnel, EventPersonnel.id == page_ids.c.id)
+            .join(Personnel, Personnel.id == EventPersonnel.personnel_id)
+            .order_by(page_ids.c.rank, page_ids.c.id)
+        )
+    ).all()
+
     if not filters.any and not access.hides_visitor_only:
         actual_total = event.personnel_count  # kept on the event row: no COUNT over a big event
-    else:
+    elif page_rows:
+        actual_total = int(page_rows[0][0])
+    elif offset == 0:
+        actual_total = 0
+    else:  # past the last row: nothing carried the window count
         count = select(func.count()).select_from(EventPersonnel)
         if needs_person:
             count = count.join(Personnel, Personnel.id == EventPersonnel.personnel_id)
@@ -111,19 +142,15 @@ async def list_event_personnel(
     meta = semantics(window, noun="personnel", action_type=UNLOCK_ACTION_TYPE, credits=access.unlock_credits)
     if window.limit <= 0:
         return EventPersonnelPage(page_envelope([], window), meta)
-    rows = (
-        await session.execute(
-            select(EventPersonnel.source_types, Personnel)
-            .join(Personnel, Personnel.id == EventPersonnel.personnel_id)
-            .where(*conditions)
-            .order_by(EventPersonnel.rank, EventPersonnel.id)
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-    ).all()
-    people = [person for _, person in rows]
+    visible = page_rows[: window.limit]
+    rows = [(types, person) for _, _, types, person in visible]
     extras = await card_extras(
-        session, account_id, [p.id for p in people], with_activity=True, with_aggregated_sources=False
+        session,
+        account_id,
+        [person.id for _, person in rows],
+        with_activity=True,
+        with_aggregated_sources=False,
+        known_event_counts={person.id: int(n) for _, n, _, person in visible},
     )
     items = [
         contact_card(person, extras, source_types=types or [], with_activity=True) for types, person in rows

@@ -3,7 +3,8 @@
 SQLite: external-content FTS5 tables ``<table>_fts`` (kept in sync by triggers). PostgreSQL: GIN
 trigram indexes ``ix_<table>_<column>_trgm`` serving a case-insensitive word-prefix regex. Both give the
 same semantics: every word of the keyword must start a word in one of the table's searchable columns.
-These objects have no model, so the models-vs-migrations drift check skips them (``include_name``).
+These objects have no model, so the models-vs-migrations drift check skips them (``include_name``), as
+it skips the PostgreSQL read-path objects of migration 0007 (company-name dictionary, covering indexes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, column, false, or_, select, table, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from showfloor.server.models.catalog import Event, Exhibitor, Personnel
@@ -23,6 +24,10 @@ SEARCH_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _MODELS: dict[str, Any] = {"events": Event, "exhibitors": Exhibitor, "personnel": Personnel}
 _WORD = re.compile(r"\w+", re.UNICODE)
+# PostgreSQL read-path objects of migration 0007 (no model either).
+COMPANY_NAMES = table("personnel_company_names", column("company_name"))
+_MODEL_LESS_TABLES = ("personnel_company_names",)
+_MODEL_LESS_INDEX_SUFFIXES = ("_trgm", "_cover")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -30,14 +35,22 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if name is None:
         return True
     if type_ == "table":
+        if name in _MODEL_LESS_TABLES:
+            return False
         return not any(name == f"{t}_fts" or name.startswith(f"{t}_fts_") for t in SEARCH_COLUMNS)
     if type_ == "index":
-        return not name.endswith("_trgm")
+        return not name.endswith(_MODEL_LESS_INDEX_SUFFIXES)
     return True
 
 
 def keyword_words(keyword: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(keyword)]
+
+
+def company_names_matching(words: list[str]) -> Select[Any]:
+    """PostgreSQL: the distinct personnel company names in which every word starts a word (0007)."""
+    name = COMPANY_NAMES.c.company_name
+    return select(name).where(*(name.op("~*")(r"\m" + re.escape(w)) for w in words))
 
 
 def keyword_condition(table: str, keyword: str, *, sqlite: bool) -> ColumnElement[bool]:

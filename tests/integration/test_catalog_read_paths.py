@@ -1,0 +1,82 @@
+"""The catalog's fast read paths (migration 0007 and the one-statement pages) answer exactly what the
+plain queries answer: the company-name dictionary follows inserts, bulk loads and renames; window-count
+totals match COUNTs on every page, past the end included. Both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+
+from showfloor.data.demo import load_demo
+from showfloor.data.generator import DemoSize
+from showfloor.server.access.service import LAYER_BASE, LAYER_VISITOR, record_event_unlock
+from showfloor.server.db.uow import Database
+from showfloor.server.models.catalog import Personnel
+from tests.conftest import AccountFixture
+from tests.factories import make_event, make_exhibitor, make_person
+
+CONTACTS = "/external/contacts/search"
+PERSONNEL = "/external/personnel/list"
+EXHIBITORS = "/external/exhibitors/list"
+
+
+async def get(client: httpx.AsyncClient, url: str, **params: Any) -> dict[str, Any]:
+    resp = await client.get(url, params=params)
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+async def test_contacts_search_follows_a_renamed_company(client: httpx.AsyncClient, db: Database) -> None:
+    async with db.write() as s:
+        expo = await make_event(s)
+        initech = await make_exhibitor(s, expo, company_name="Initech Labs")
+        person = await make_person(s, expo, initech, full_name="Peter Gibbons")
+    assert [i["fullName"] for i in (await get(client, CONTACTS, company_name="initech"))["items"]] == [
+        "Peter Gibbons"
+    ]
+    async with db.write() as s:
+        await s.execute(
+            update(Personnel).where(Personnel.id == person.id).values(company_name="Penetrode Works")
+        )
+    assert (await get(client, CONTACTS, company_name="initech"))["total"] == 0
+    renamed = await get(client, CONTACTS, company_name="penetrode works")
+    assert [i["fullName"] for i in renamed["items"]] == ["Peter Gibbons"]
+
+
+async def test_contacts_search_finds_bulk_loaded_people(client: httpx.AsyncClient, db: Database) -> None:
+    await load_demo(db, DemoSize(events=3, exhibitors=30, personnel=200), seed=5)
+    async with db.read() as s:
+        company = await s.scalar(select(Personnel.company_name).order_by(Personnel.id).limit(1))
+        assert company is not None
+        expected = await s.scalar(
+            select(func.count()).select_from(Personnel).where(Personnel.company_name == company)
+        )
+    # The full name matches at least every person of exactly that company.
+    body = await get(client, CONTACTS, company_name=company, pageSize=100)
+    assert body["total"] >= int(expected or 0) > 0
+    assert {i["companyName"] for i in body["items"]} >= {company}
+
+
+async def test_window_totals_match_on_every_page(
+    client: httpx.AsyncClient, db: Database, account: AccountFixture
+) -> None:
+    async with db.write() as s:
+        expo = await make_event(s)
+        exhibitors = [await make_exhibitor(s, expo, company_name=f"Widget Co {n}") for n in range(5)]
+        for n in range(7):
+            await make_person(s, expo, exhibitors[n % 5], department="sales" if n % 2 else "marketing")
+        await make_person(s, expo, None, visitor_only=True, source_types=["visitors"], department="sales")
+        await record_event_unlock(s, account.id, expo.id, LAYER_BASE, None)
+        await record_event_unlock(s, account.id, expo.id, LAYER_VISITOR, None)
+    for page in (1, 2, 3, 4):
+        people = await get(
+            client, PERSONNEL, event_id=expo.event_id, department="sales", pageSize=2, page=page
+        )
+        assert people["total"] == 4 and people["semantics"]["counts"]["actualTotal"] == 4
+        assert len(people["items"]) == (2 if page <= 2 else 0)
+        firms = await get(client, EXHIBITORS, event_id=expo.event_id, keyword="widget", pageSize=2, page=page)
+        assert firms["total"] == 5 and firms["semantics"]["counts"]["actualTotal"] == 5
+        assert len(firms["items"]) == (2 if page <= 2 else 1 if page == 3 else 0)
