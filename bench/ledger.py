@@ -1,7 +1,10 @@
 """Ledger benchmark on PostgreSQL: debits/s through ``ledger.service`` next to ``pgbench -N``, and the
 peak RSS of one ``showfloor serve`` process after start-up. Not a test: it prints figures.
 
-    .venv/bin/python bench/ledger.py [--seconds 10] [--clients 1,8,64]
+    .venv/bin/python bench/ledger.py [--seconds 10] [--clients 1,8,64] [--processes 1]
+
+With ``--processes P`` each cell's N workers are spread over P Python processes (as ``showfloor serve
+--workers P`` spreads requests), so one process's client-side CPU is not the only bound.
 
 It creates its own databases (``showfloor_bench_*``) on the server at --pg-dsn and drops them at the end.
 """
@@ -84,6 +87,34 @@ async def ledger_cell(db: Database, account_ids: list[int], workers: int, second
     return sum(counts) / (time.perf_counter() - started)
 
 
+async def multi_process_cell(dsn: str, accounts: str, workers: int, processes: int, seconds: float) -> float:
+    """The same cell, its workers spread over ``processes`` child processes (see ``child_main``)."""
+    shares = [workers // processes + (1 if i < workers % processes else 0) for i in range(processes)]
+    start_at = time.time() + 3.0  # every child connected and warm before the clock starts
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--child", dsn, accounts, str(share), str(seconds), str(start_at),
+            stdout=subprocess.PIPE,
+        )
+        for share in shares
+        if share > 0
+    ]  # fmt: skip
+    outputs = await asyncio.gather(*(child.communicate() for child in children))
+    return sum(float(out.decode().strip() or 0) for out, _ in outputs)
+
+
+async def child_main(dsn: str, accounts: str, workers: int, seconds: float, start_at: float) -> None:
+    first, last = (int(x) for x in accounts.split("-"))
+    db = Database(make_engine(dsn, pool_size=workers + 2, max_overflow=0))
+    try:
+        ids = list(range(first, last + 1))
+        await ledger_cell(db, ids, workers, 0.2)  # warm the pool and the prepared statements
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        print(await ledger_cell(db, ids, workers, seconds), flush=True)
+    finally:
+        await db.dispose()
+
+
 def pgbench_cell(dsn: str, clients: int, seconds: float) -> float:
     done = subprocess.run(
         ["pgbench", "-N", "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
@@ -144,6 +175,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each cell")
     parser.add_argument("--clients", default="1,8,64", help="concurrent workers / pgbench clients")
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--processes", type=int, default=1, help="Python processes sharing each cell")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -159,9 +191,16 @@ async def main() -> None:
         try:
             await upgrade(db.engine)
             ids = await seed(db)
+            ledger_dsn = dsn_for(args.pg_dsn, ledger_db, "postgresql+asyncpg")
             for n in clients:
-                one = await ledger_cell(db, ids[:1], n, args.seconds)
-                spread = await ledger_cell(db, ids, n, args.seconds)
+                if args.processes > 1:
+                    await db.engine.dispose()
+                    one_range, all_range = f"{ids[0]}-{ids[0]}", f"{ids[0]}-{ids[-1]}"
+                    one = await multi_process_cell(ledger_dsn, one_range, n, args.processes, args.seconds)
+                    spread = await multi_process_cell(ledger_dsn, all_range, n, args.processes, args.seconds)
+                else:
+                    one = await ledger_cell(db, ids[:1], n, args.seconds)
+                    spread = await ledger_cell(db, ids, n, args.seconds)
                 await db.engine.dispose()  # give pgbench the connections our pool held
                 pgb = await asyncio.to_thread(pgbench_cell, dsn_for(args.pg_dsn, pgbench_db), n, args.seconds)
                 rows.append((n, one, spread, pgb))
@@ -172,7 +211,10 @@ async def main() -> None:
         await drop_db(args.pg_dsn, ledger_db)
         await drop_db(args.pg_dsn, pgbench_db)
     rss = await asyncio.to_thread(serve_peak_rss_mb)
-    print(f"\nLedger debits/s on PostgreSQL, {args.seconds:g} s per cell, {os.cpu_count()} CPUs\n")
+    print(
+        f"\nLedger debits/s on PostgreSQL, {args.seconds:g} s per cell, {os.cpu_count()} CPUs, "
+        f"{args.processes} Python process(es)\n"
+    )
     print("| workers | (a) one account | (b) 1,000 accounts | pgbench -N TPS | (a)/pgbench | (b)/pgbench |")
     print("|---:|---:|---:|---:|---:|---:|")
     for n, one, spread, pgb in rows:
@@ -181,4 +223,12 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _, _, child_dsn, child_accounts, child_workers, child_seconds, child_start = sys.argv
+        asyncio.run(
+            child_main(
+                child_dsn, child_accounts, int(child_workers), float(child_seconds), float(child_start)
+            )
+        )
+    else:
+        asyncio.run(main())

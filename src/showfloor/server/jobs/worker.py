@@ -1,5 +1,10 @@
-"""The contact-unlock worker: claim items under a lease, call the provider with no transaction open,
-settle each item in its own short transaction.
+"""The contact-unlock worker: claim items under a lease (one query claims up to the free slots), call
+the provider with no transaction open (up to ``concurrency`` calls at once), settle in short transactions.
+
+Settlement groups: finished items wait for no one; whatever items of one task are ready when the
+worker's settler is free are settled together in one transaction (at most ``settle_group``; one item
+when only one is ready). Each item keeps its own guard and operation keys; a group that fails is
+settled again item by item. The trade-off is written down in docs/ledger.md ("Settlement groups").
 
 ``showfloor worker`` runs one ``UnlockWorker`` per process (several processes share the work on
 PostgreSQL); ``showfloor serve`` runs one in-process when ``settings.run_embedded_worker`` (the SQLite
@@ -15,6 +20,7 @@ import logging
 import os
 import random
 import socket
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from showfloor.server.config import Settings
@@ -27,10 +33,14 @@ from showfloor.server.unlocks.providers import (
     TransientProviderError,
     build_provider,
 )
-from showfloor.server.unlocks.settlement import ItemOutcome, settle_item
+from showfloor.server.unlocks.settlement import ItemOutcome, settle_item, settle_items
 
 log = logging.getLogger("showfloor.worker")
 MAX_BACKOFF_SECONDS = 60.0
+# Most items one settlement transaction takes (1 = one transaction per item).
+DEFAULT_SETTLE_GROUP = 32
+
+Ready = tuple[ClaimedItem, ItemOutcome]
 
 
 def default_worker_id() -> str:
@@ -49,6 +59,7 @@ class UnlockWorker:
         max_attempts: int = 5,
         retry_base_seconds: float = 1.0,
         poll_seconds: float = 0.5,
+        settle_group: int = DEFAULT_SETTLE_GROUP,
     ) -> None:
         self.db = db
         self.provider = provider
@@ -61,6 +72,10 @@ class UnlockWorker:
         # The provider must answer well inside the lease, or another worker could take the item over.
         self.lookup_timeout = lease_seconds * 0.8
         self.processed = 0
+        self.settle_group = max(1, settle_group)
+        self._ready: list[Ready] = []
+        self._settler: asyncio.Task[None] | None = None
+        self._settling = 0  # items of the batch the settler is working through
 
     @classmethod
     def from_settings(
@@ -74,39 +89,58 @@ class UnlockWorker:
             max_attempts=settings.worker_max_attempts,
             retry_base_seconds=settings.worker_retry_base_seconds,
             poll_seconds=settings.worker_poll_seconds,
+            settle_group=getattr(settings, "worker_settle_group", DEFAULT_SETTLE_GROUP),
         )
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> int:
-        """Work until ``stop`` is set (or, with ``until_idle``, until nothing is claimable or in flight)."""
+        """Work until ``stop`` is set (or, with ``until_idle``, until nothing is claimable, in flight or
+        waiting to be settled)."""
         stop = stop or asyncio.Event()
         inflight: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
                 claimed: list[ClaimedItem] = []
-                free = self.concurrency - len(inflight)
+                # Provider slots; items waiting for settlement also count beyond one slot's worth each,
+                # so a slow database slows claiming instead of piling up leases.
+                free = min(
+                    self.concurrency - len(inflight),
+                    2 * self.concurrency - len(inflight) - self._unsettled(),
+                )
                 if free > 0:
                     claimed = await self._claim(free)
                     for item in claimed:
                         inflight.add(asyncio.create_task(self._process(item)))
-                if not inflight:
+                waiting = set(inflight)
+                if self._settler is not None and not self._settler.done():
+                    waiting.add(self._settler)
+                if not waiting:
                     if until_idle:
                         break
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_seconds)
                     continue
-                # Wait for a slot; when nothing was claimable, also wake up to look again.
-                timeout = None if claimed or free <= 0 else self.poll_seconds
-                done, inflight = await asyncio.wait(
-                    inflight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
+                # Wait for a slot; when nothing was claimable (or settling holds us back), look again soon.
+                timeout = None if claimed and free > 0 else self.poll_seconds
+                if free <= 0 and not inflight:
+                    timeout = 0.01
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
+                    inflight.discard(task)
                     task.result()
+            for task in inflight:  # stopping: calls in flight are abandoned (their leases expire) …
+                task.cancel()
+            if self._settler is not None:  # … but answers already in hand are settled, not thrown away
+                await self._settler
         finally:
             for task in inflight:
                 task.cancel()
             for task in inflight:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if self._settler is not None:
+                self._settler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._settler
         return self.processed
 
     async def _claim(self, limit: int) -> list[ClaimedItem]:
@@ -123,6 +157,9 @@ class UnlockWorker:
             outcome = await self._lookup(item)
             if outcome is None:
                 return  # rescheduled
+            if self.settle_group > 1:
+                self._enqueue(item, outcome)  # the slot is free for the next provider call
+                return
             async with self.db.write() as session:
                 await settle_item(session, item.item_id, outcome, _now())
             self.processed += 1
@@ -131,6 +168,46 @@ class UnlockWorker:
         except Exception:
             # Leave the lease to expire: the item is retried later, settlement stays idempotent.
             log.exception("settling unlock item failed", extra={"item_id": item.item_id})
+
+    def _unsettled(self) -> int:
+        return len(self._ready) + self._settling
+
+    def _enqueue(self, item: ClaimedItem, outcome: ItemOutcome) -> None:
+        self._ready.append((item, outcome))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_ready())
+
+    async def _settle_ready(self) -> None:
+        """Settle what is ready, a group per task, until nothing is left (the next item restarts it)."""
+        while self._ready:
+            ready, self._ready = self._ready, []
+            by_task: dict[int, list[Ready]] = defaultdict(list)
+            for entry in ready:
+                by_task[entry[0].task_id].append(entry)
+            self._settling = len(ready)
+            for task_id in sorted(by_task):
+                group = by_task[task_id]
+                for start in range(0, len(group), self.settle_group):
+                    await self._settle_group(group[start : start + self.settle_group])
+            self._settling = 0
+
+    async def _settle_group(self, group: list[Ready]) -> None:
+        try:
+            async with self.db.write() as session:
+                await settle_items(session, [(item.item_id, outcome) for item, outcome in group], _now())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if len(group) == 1:
+                # Leave the lease to expire: the item is retried later, settlement stays idempotent.
+                log.exception("settling unlock item failed", extra={"item_id": group[0][0].item_id})
+                return
+            # One bad item must not hold back the others: settle them one by one.
+            log.warning("settling a group failed; settling its items one by one", exc_info=True)
+            for entry in group:
+                await self._settle_group([entry])
+            return
+        self.processed += len(group)
 
     async def _lookup(self, item: ClaimedItem) -> ItemOutcome | None:
         if item.attempts > self.max_attempts:

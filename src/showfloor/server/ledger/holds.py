@@ -10,12 +10,15 @@ capture is recorded against no grant, so every charge is still written down.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.errors import Conflict, InsufficientCredits, NotFound
+from showfloor.server.db.locking import for_update
+from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.ledger import pg
 from showfloor.server.ledger._core import (
     add_entry,
     check_replay,
@@ -28,7 +31,7 @@ from showfloor.server.ledger._core import (
     utcnow,
     write_off,
 )
-from showfloor.server.ledger.types import ChargeContext, HoldResult, OperationResult
+from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.models import CreditGrant, CreditHold, HoldAllocation, LedgerOperation
 
 
@@ -38,6 +41,10 @@ async def hold(
     """Reserve ``amount`` credits (refused with InsufficientCredits unless the account is unlimited)."""
     require_positive(amount)
     now = now or utcnow()
+    if pg.uses_functions(session):  # the same steps in one round trip (migration 0006)
+        result, hold_id = await pg.spend(session, "hold", ctx, amount, op_key, now)
+        assert hold_id is not None
+        return HoldResult(hold_id, result.operation_id, result.amount, result.replayed)
     account = await lock_account_row(session, ctx.account_id)
     earlier = await find_operation(session, ctx.account_id, op_key)
     if earlier is not None:
@@ -97,6 +104,8 @@ async def capture(
     """Spend ``amount`` of the hold's outstanding credits (Conflict when more than is outstanding)."""
     require_positive(amount)
     now = now or utcnow()
+    if pg.uses_functions(session):
+        return await pg.settle(session, "capture", hold_id, amount, op_key, now, ctx)
     row, source = await _locked_hold(session, hold_id)
     if ctx is not None and ctx.account_id != row.account_id:
         raise Conflict(f"Hold {hold_id} belongs to another account")
@@ -150,6 +159,8 @@ async def release(
     if amount is not None:
         require_positive(amount)
     now = now or utcnow()
+    if pg.uses_functions(session):
+        return await pg.settle(session, "release", hold_id, amount, op_key, now)
     row, source = await _locked_hold(session, hold_id)
     earlier = await find_operation(session, row.account_id, op_key)
     if earlier is not None:
@@ -199,17 +210,49 @@ async def release(
     return OperationResult(op.id, amount, replayed=False)
 
 
+async def settle_hold(
+    session: AsyncSession,
+    hold_id: int,
+    settlements: Sequence[HoldSettlement],
+    *,
+    now: datetime | None = None,
+) -> list[OperationResult]:
+    """Several captures and releases of one hold, in order, each with its own operation key (replayed
+    keys write nothing), in the caller's transaction: one round trip on PostgreSQL."""
+    now = now or utcnow()
+    for item in settlements:
+        if item.kind not in ("capture", "release"):
+            raise InvalidRequest(f"Unknown hold settlement {item.kind!r}")
+        if item.amount is not None:
+            require_positive(item.amount)
+        elif item.kind == "capture":
+            raise InvalidRequest("A capture needs an amount")
+    if not settlements:
+        return []
+    if pg.uses_functions(session):
+        return await pg.settle_many(session, hold_id, list(settlements), now)
+    results: list[OperationResult] = []
+    for item in settlements:
+        if item.kind == "capture":
+            assert item.amount is not None
+            results.append(await capture(session, hold_id, item.amount, item.op_key, ctx=item.ctx, now=now))
+        else:
+            results.append(await release(session, hold_id, item.amount, item.op_key, now=now))
+    return results
+
+
 async def _locked_hold(session: AsyncSession, hold_id: int) -> tuple[CreditHold, LedgerOperation | None]:
-    """Lock the hold's account, then re-read the hold and the operation that opened it."""
-    account_id = await session.scalar(select(CreditHold.account_id).where(CreditHold.id == hold_id))
-    if account_id is None:
-        raise NotFound(f"Hold {hold_id} not found")
-    await lock_account_row(session, account_id)
+    """Lock the hold (not the account: a settlement cannot overspend, see docs/ledger.md), then read the
+    operation that opened it. Lock order: hold, then its grants by id."""
     row = (
         await session.execute(
-            select(CreditHold).where(CreditHold.id == hold_id).execution_options(populate_existing=True)
+            for_update(session, select(CreditHold).where(CreditHold.id == hold_id)).execution_options(
+                populate_existing=True
+            )
         )
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"Hold {hold_id} not found")
     source = (
         await session.execute(
             select(LedgerOperation).where(LedgerOperation.hold_id == hold_id, LedgerOperation.kind == "hold")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.ledger import pg
 from showfloor.server.ledger._core import (
     add_entry,
     check_replay,
@@ -26,13 +27,14 @@ from showfloor.server.ledger._core import (
 )
 from showfloor.server.ledger.balance import BUCKETS, held_per_grant
 from showfloor.server.ledger.expiry import expire_due
-from showfloor.server.ledger.holds import capture, hold, release
-from showfloor.server.ledger.types import ChargeContext, HoldResult, OperationResult
+from showfloor.server.ledger.holds import capture, hold, release, settle_hold
+from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
 
 __all__ = [
     "ChargeContext",
     "HoldResult",
+    "HoldSettlement",
     "OperationResult",
     "capture",
     "debit",
@@ -42,6 +44,7 @@ __all__ = [
     "lock_account",
     "refund",
     "release",
+    "settle_hold",
     "void_grant",
 ]
 
@@ -57,6 +60,9 @@ async def debit(
     """Charge ``amount`` across grants in spending order; refuse (402) what the account cannot pay."""
     require_positive(amount)
     now = now or utcnow()
+    if pg.uses_functions(session):  # the same steps in one round trip (migration 0006)
+        result, _ = await pg.spend(session, "debit", ctx, amount, op_key, now)
+        return result
     account = await lock_account_row(session, ctx.account_id)
     earlier = await find_operation(session, ctx.account_id, op_key)
     if earlier is not None:
@@ -132,12 +138,15 @@ async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: 
         resource_id=original.resource_id,
         ref_operation_id=original.id,
     )
+    # Lock every target grant up front in id order: captures and releases lock grants without the
+    # account lock (see docs/ledger.md), so every path must take grant locks in the same order.
+    targets = await _locked_grants(session, [g for g, left in refundable if g is not None and left > 0])
     left = amount
     for grant_id, refundable_here in refundable:
         give = min(left, refundable_here)
         if give <= 0:
             continue
-        target = await _locked_grant(session, grant_id) if grant_id is not None else None
+        target = targets[grant_id] if grant_id is not None else None
         add_entry(session, op, target, "refund", give, now)
         if target is not None:
             target.remaining += give
@@ -176,6 +185,20 @@ async def _refundable_by_grant(
         returned[grant_id] = int(returned.get(grant_id, 0)) - back
         out.append((grant_id, int(took) - back))
     return out
+
+
+async def _locked_grants(session: AsyncSession, grant_ids: list[int]) -> dict[int, CreditGrant]:
+    if not grant_ids:
+        return {}
+    stmt = (
+        select(CreditGrant)
+        .where(CreditGrant.id.in_(sorted(set(grant_ids))))
+        .order_by(CreditGrant.id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {g.id: g for g in (await session.scalars(stmt)).all()}
 
 
 async def _locked_grant(session: AsyncSession, grant_id: int) -> CreditGrant:

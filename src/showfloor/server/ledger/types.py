@@ -30,3 +30,14 @@ class HoldResult:
     operation_id: int
     amount: int
     replayed: bool
+
+
+@dataclass(frozen=True)
+class HoldSettlement:
+    """One capture (``amount`` credits) or release (``amount``; None = all outstanding) of a hold, with
+    its own operation key, for ``ledger.service.settle_hold``."""
+
+    kind: str  # "capture" | "release"
+    amount: int | None
+    op_key: str
+    ctx: ChargeContext | None = None  # a capture's attribution (default: the hold's)

@@ -1,25 +1,40 @@
-"""Settling one item in its own short transaction, and closing a task once every item is settled.
+"""Settling items in short transactions, and closing a task once every item is settled.
 
-Idempotent per item: the item row is locked and a settled item is left alone; the ledger operations
-carry per-item keys (``task:{t}:item:{i}:capture|release``), so a replay writes nothing. Lock order:
-item, account (inside the ledger), hold and grants, task — the same in every settlement; submissions
-lock the account and touch no existing item, claims lock items only.
+Idempotent per item: the item row is updated only while it is unsettled (a guarded UPDATE … RETURNING,
+so of two racing settlements of one item exactly one gets the row); the ledger operations carry per-item
+keys (``task:{t}:item:{i}:capture|release``), so a replay writes nothing.
+
+A settlement is a handful of statements: the guarded item update; the task's fields; the contact rows
+(INSERT … ON CONFLICT DO NOTHING: a person this account already has is released, never charged twice);
+one ledger call for the hold (``ledger.service.settle_hold``: one round trip on PostgreSQL); the capture
+ids onto items and contacts; the task counter decrement last. The rows many settlements share (the
+hold, its grants, the task) are locked by the last statements only. Lock order: items, contacts, hold,
+grants (by id), task — the same in every settlement; submissions lock the account and touch no existing
+item; claims lock items only.
+
+``settle_items`` settles several items of ONE task in one transaction (the worker's small groups, see
+docs/ledger.md "Settlement groups"); ``settle_item`` is the one-item case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.access.service import record_contact_unlock, unlocked_contacts
-from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict
-from showfloor.server.ledger.service import ChargeContext, capture, release
-from showfloor.server.models import CreditHold, UnlockTask, UnlockTaskItem
+from showfloor.server.access.service import unlocked_contacts
+from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
+from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 
+# Core tables: the hot path skips the ORM's unit-of-work machinery.
+ITEMS = cast(Table, UnlockTaskItem.__table__)
+TASKS = cast(Table, UnlockTask.__table__)
+CONTACTS = cast(Table, ContactUnlock.__table__)
 SETTLED = ("unlocked", "failed")
 # Item failures that mean "nothing to deliver", as opposed to the provider failing us.
 NOT_FOUND_CODES = ("NO_EMAIL", "NO_PHONE", "INELIGIBLE")
@@ -37,73 +52,234 @@ class ItemOutcome:
 
 async def settle_item(session: AsyncSession, item_id: int, outcome: ItemOutcome, now: datetime) -> bool:
     """Capture (delivered) or release (anything else) the item's share; False when already settled."""
-    item = (
-        await session.execute(
-            for_update(session, select(UnlockTaskItem).where(UnlockTaskItem.id == item_id)).execution_options(
-                populate_existing=True
+    return await settle_items(session, [(item_id, outcome)], now) == 1
+
+
+async def settle_items(
+    session: AsyncSession, outcomes: Sequence[tuple[int, ItemOutcome]], now: datetime
+) -> int:
+    """Settle items of one task in the caller's transaction; returns how many were still unsettled
+    (already settled items are left alone). Items of several tasks are refused (ValueError)."""
+    by_id = dict(outcomes)
+    if not by_id:
+        return 0
+    rows, task = await _claim_for_settlement(session, by_id, now)
+    if task is None:
+        return 0
+    delivered = {item_id: person for item_id, _, person in rows if by_id[item_id].delivered}
+    contact_ids = await _record_contacts(session, task, delivered, by_id, now)
+    settlements: list[HoldSettlement] = []
+    captured_items: list[int] = []
+    for item_id, _, person in sorted(rows):
+        key = f"task:{task.id}:item:{item_id}"
+        if person in contact_ids and item_id in delivered:
+            captured_items.append(item_id)
+            ctx = ChargeContext(
+                account_id=task.account_id,
+                api_key_id=task.api_key_id,
+                call_source=task.call_source,
+                business_code=task.business_code,
+                resource_type=f"contact_{task.kind}",
+                resource_id=str(person),
             )
-        )
-    ).scalar_one_or_none()
-    if item is None or item.status in SETTLED:
-        return False
-    task = (await session.execute(select(UnlockTask).where(UnlockTask.id == item.task_id))).scalar_one()
-    op_prefix = f"task:{task.id}:item:{item.id}"
-    if outcome.delivered:
-        earlier = await unlocked_contacts(session, task.account_id, [item.personnel_id], task.kind)
-        if item.personnel_id in earlier:
-            # Delivered to this account meanwhile (another task): shown, never charged twice.
-            await _release_share(session, task, f"{op_prefix}:release")
-            item.value = earlier[item.personnel_id] or outcome.value
-        else:
-            operation_id = await _capture_share(session, task, item, f"{op_prefix}:capture", now)
-            recorded = await record_contact_unlock(
-                session, task.account_id, item.personnel_id, task.kind, outcome.value, operation_id
-            )
-            if not recorded:
-                # Another transaction recorded it after our check: roll back; the retry releases.
-                raise Conflict(f"Contact {item.personnel_id} was unlocked concurrently; settle again")
-            item.value = outcome.value
-            item.operation_id = operation_id
-        item.status = "unlocked"
-    else:
-        await _release_share(session, task, f"{op_prefix}:release")
-        item.status = "failed"
-        item.error_code = outcome.error_code or "UNLOCK_FAILED"
-    item.settled_at = now
-    await session.flush()
-    # Row-locking decrement: of two concurrent last settlements, the second sees the first's count.
+            settlements.append(HoldSettlement("capture", task.unit_price, f"{key}:capture", ctx))
+        else:  # not delivered, or delivered to this account before: shown, never charged twice
+            settlements.append(HoldSettlement("release", task.unit_price, f"{key}:release"))
+    if task.hold_id is not None:  # a free action (price 0) holds nothing
+        results = await settle_hold(session, task.hold_id, settlements, now=now)
+        operations = {s.op_key: r.operation_id for s, r in zip(settlements, results, strict=True)}
+        captures = {i: operations[f"task:{task.id}:item:{i}:capture"] for i in captured_items}
+        await _link_captures(session, captures, {i: contact_ids[delivered[i]] for i in captures})
+    # Row-locking decrement, last: of two concurrent last settlements, the second sees the first's count.
     left = await session.scalar(
-        update(UnlockTask)
-        .where(UnlockTask.id == task.id)
-        .values(items_left=UnlockTask.items_left - 1)
-        .returning(UnlockTask.items_left)
-        .execution_options(synchronize_session=False)
+        update(TASKS)
+        .where(TASKS.c.id == task.id)
+        .values(items_left=TASKS.c.items_left - len(rows))
+        .returning(TASKS.c.items_left)
     )
     if left == 0:
         await finish_task(session, task.id, now)
-    return True
+    return len(rows)
 
 
-async def _capture_share(
-    session: AsyncSession, task: UnlockTask, item: UnlockTaskItem, op_key: str, now: datetime
-) -> int | None:
-    if task.hold_id is None:
-        return None  # a free action (price 0): nothing held, nothing to capture
-    ctx = ChargeContext(
-        account_id=task.account_id,
-        api_key_id=task.api_key_id,
-        call_source=task.call_source,
-        business_code=task.business_code,
-        resource_type=f"contact_{task.kind}",
-        resource_id=str(item.personnel_id),
+@dataclass(frozen=True)
+class _Task:
+    id: int
+    account_id: int
+    api_key_id: int | None
+    kind: str
+    call_source: str
+    business_code: str
+    unit_price: int
+    hold_id: int | None
+
+
+_TASK_FIELDS = "id, account_id, api_key_id, kind, call_source, business_code, unit_price, hold_id"
+
+# PostgreSQL: fixed statements over arrays, so each is compiled and prepared once whatever the group
+# size (a statement per group size would be compiled, and prepared by the server, again and again).
+_PG_GUARD = text(
+    "UPDATE unlock_task_items AS i SET status = x.status, value = coalesce(x.value, i.value), "
+    "error_code = coalesce(x.error_code, i.error_code), settled_at = :now "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:vals AS text[]), "
+    "CAST(:errors AS text[])) AS x(id, status, value, error_code), unlock_tasks AS t "
+    "WHERE i.id = x.id AND i.status NOT IN ('unlocked', 'failed') AND t.id = i.task_id "
+    "RETURNING i.id, i.task_id, i.personnel_id, "
+    + ", ".join(f"t.{f.strip()} AS task_{f.strip()}" for f in _TASK_FIELDS.split(","))
+)
+_PG_CONTACTS = text(
+    "INSERT INTO contact_unlocks (account_id, personnel_id, kind, value, operation_id, created_at) "
+    "SELECT :account_id, x.pid, :kind, x.value, NULL, :now "
+    "FROM unnest(CAST(:pids AS bigint[]), CAST(:vals AS text[])) WITH ORDINALITY AS x(pid, value, n) "
+    "ORDER BY x.n ON CONFLICT (account_id, personnel_id, kind) DO NOTHING RETURNING personnel_id, id"
+)
+_PG_LINK = text(
+    "WITH items AS (UPDATE unlock_task_items AS i SET operation_id = x.op "
+    "FROM unnest(CAST(:item_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE i.id = x.id) "
+    "UPDATE contact_unlocks AS c SET operation_id = x.op "
+    "FROM unnest(CAST(:contact_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE c.id = x.id"
+)
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def _claim_for_settlement(
+    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
+) -> tuple[list[tuple[int, int, int]], _Task | None]:
+    """The guarded update: (item, task, person) of the items that were still unsettled, and their task."""
+    ids = sorted(by_id)  # one lock order for every settlement
+    status = {i: "unlocked" if o.delivered else "failed" for i, o in by_id.items()}
+    values = {i: o.value for i, o in by_id.items() if o.delivered}
+    errors = {i: o.error_code or "UNLOCK_FAILED" for i, o in by_id.items() if not o.delivered}
+    if _is_pg(session):
+        params = {
+            "now": now,
+            "ids": ids,
+            "statuses": [status[i] for i in ids],
+            "vals": [values.get(i) for i in ids],
+            "errors": [errors.get(i) for i in ids],
+        }
+        found = (await session.execute(_PG_GUARD, params)).all()
+        rows = [(int(r.id), int(r.task_id), int(r.personnel_id)) for r in found]
+        tasks = {_Task(*(getattr(r, f"task_{f.strip()}") for f in _TASK_FIELDS.split(","))) for r in found}
+    else:
+        items = ITEMS
+        value = items.c.value if not values else case(values, value=items.c.id, else_=items.c.value)
+        error_code = (
+            items.c.error_code if not errors else case(errors, value=items.c.id, else_=items.c.error_code)
+        )
+        stmt = (
+            update(items)
+            .where(items.c.id.in_(ids), items.c.status.not_in(SETTLED))
+            .values(status=case(status, value=items.c.id), value=value, error_code=error_code, settled_at=now)
+            .returning(items.c.id, items.c.task_id, items.c.personnel_id)
+        )
+        rows = [(int(i), int(t), int(p)) for i, t, p in (await session.execute(stmt)).all()]
+        table = TASKS
+        task_rows = (
+            await session.execute(
+                select(*(table.c[f.strip()] for f in _TASK_FIELDS.split(","))).where(
+                    table.c.id.in_({t for _, t, _ in rows})
+                )
+            )
+        ).all()
+        tasks = {_Task(*r) for r in task_rows}
+    if not rows:
+        return [], None
+    if len(tasks) != 1:
+        raise ValueError("settle_items takes items of one task")
+    return rows, tasks.pop()
+
+
+async def _record_contacts(
+    session: AsyncSession,
+    task: _Task,
+    delivered: dict[int, int],
+    by_id: dict[int, ItemOutcome],
+    now: datetime,
+) -> dict[int, int]:
+    """Record delivered contacts (``access`` semantics: unique per account, person and kind; a person the
+    account already has is not recorded again). Returns person -> contact row id for the new ones, and
+    shows already-unlocked people with the value the account already has."""
+    if not delivered:
+        return {}
+    if _is_pg(session):
+        people = sorted(delivered.items(), key=lambda pair: pair[1])  # one lock order
+        params = {
+            "account_id": task.account_id,
+            "kind": task.kind,
+            "now": now,
+            "pids": [person for _, person in people],
+            "vals": [by_id[item_id].value for item_id, _ in people],
+        }
+        recorded = {int(p): int(i) for p, i in (await session.execute(_PG_CONTACTS, params)).all()}
+    else:
+        recorded = await _insert_contacts(session, task, delivered, by_id, now)
+    earlier_people = [p for p in delivered.values() if p not in recorded]
+    if earlier_people:  # delivered to this account meanwhile (another task): show what it has
+        earlier = await unlocked_contacts(session, task.account_id, earlier_people, task.kind)
+        shown = {
+            item_id: earlier.get(person) or by_id[item_id].value
+            for item_id, person in delivered.items()
+            if person not in recorded
+        }
+        items = ITEMS
+        await session.execute(
+            update(items).where(items.c.id.in_(sorted(shown))).values(value=case(shown, value=items.c.id))
+        )
+    return recorded
+
+
+async def _insert_contacts(
+    session: AsyncSession,
+    task: _Task,
+    delivered: dict[int, int],
+    by_id: dict[int, ItemOutcome],
+    now: datetime,
+) -> dict[int, int]:
+    rows = [
+        {
+            "account_id": task.account_id,
+            "personnel_id": person,
+            "kind": task.kind,
+            "value": by_id[item_id].value,
+            "operation_id": None,  # the capture's id is linked once the ledger has written it
+            "created_at": now,
+        }
+        for item_id, person in sorted(delivered.items(), key=lambda pair: pair[1])  # one lock order
+    ]
+    stmt = (
+        sqlite.insert(ContactUnlock)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
+        .returning(ContactUnlock.personnel_id, ContactUnlock.id)
     )
-    captured = await capture(session, task.hold_id, task.unit_price, op_key, ctx=ctx, now=now)
-    return captured.operation_id
+    return {int(p): int(i) for p, i in (await session.execute(stmt)).all()}
 
 
-async def _release_share(session: AsyncSession, task: UnlockTask, op_key: str) -> None:
-    if task.hold_id is not None:
-        await release(session, task.hold_id, task.unit_price, op_key)
+async def _link_captures(session: AsyncSession, items: dict[int, int], contacts: dict[int, int]) -> None:
+    """Point items and contact rows at the capture that paid for them (item id -> operation id)."""
+    if not items:
+        return
+    ids = sorted(items)
+    if _is_pg(session):
+        params = {"item_ids": ids, "contact_ids": [contacts[i] for i in ids], "ops": [items[i] for i in ids]}
+        await session.execute(_PG_LINK, params)
+        return
+    item_table, contact_table = ITEMS, CONTACTS
+    await session.execute(
+        update(item_table)
+        .where(item_table.c.id.in_(ids))
+        .values(operation_id=case(items, value=item_table.c.id))
+    )
+    by_contact = {contacts[i]: op for i, op in items.items()}
+    await session.execute(
+        update(contact_table)
+        .where(contact_table.c.id.in_(sorted(by_contact)))
+        .values(operation_id=case(by_contact, value=contact_table.c.id))
+    )
 
 
 async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> None:

@@ -1,0 +1,177 @@
+"""The PostgreSQL fast path: debit, hold, capture and release as one call each to the functions of
+migration 0006 (``ledger_spend``, ``ledger_settle``), which do exactly what the Python path does.
+
+The functions return a status instead of raising, so a refusal leaves the transaction usable, like
+the Python path; here each status becomes the same ``DomainError`` the Python path raises.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
+
+_SPEND = text(
+    "SELECT status, operation_id, hold_id, amount, other_kind, available FROM ledger_spend("
+    ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
+    ":resource_type, :resource_id)"
+)
+_SETTLE = text(
+    "SELECT status, operation_id, amount, other_kind, outstanding FROM ledger_settle("
+    ":kind, :hold_id, :amount, :op_key, :now, :ctx_account_id, :api_key_id, :call_source, "
+    ":business_code, :resource_type, :resource_id)"
+)
+# Several settlements of one hold in one statement: the calls run one after the other, in order, each
+# seeing the writes of the previous ones (a VOLATILE function takes a new snapshot per statement).
+_SETTLE_MANY = text(
+    "SELECT r.status, r.operation_id, r.amount, r.other_kind, r.outstanding "
+    "FROM unnest(CAST(:kinds AS text[]), CAST(:amounts AS bigint[]), CAST(:op_keys AS text[]), "
+    "CAST(:ctx_account_ids AS bigint[]), CAST(:api_key_ids AS bigint[]), CAST(:call_sources AS text[]), "
+    "CAST(:business_codes AS text[]), CAST(:resource_types AS text[]), CAST(:resource_ids AS text[])) "
+    "WITH ORDINALITY AS x(kind, amount, op_key, ctx_account_id, api_key_id, call_source, business_code, "
+    "resource_type, resource_id, n) "
+    "CROSS JOIN LATERAL ledger_settle(x.kind, CAST(:hold_id AS bigint), x.amount, x.op_key, "
+    "CAST(:now AS timestamptz), x.ctx_account_id, x.api_key_id, x.call_source, x.business_code, "
+    "x.resource_type, x.resource_id) AS r "
+    "ORDER BY x.n"
+)
+
+
+def uses_functions(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def _call(session: AsyncSession, stmt: Any, params: dict[str, Any]) -> Any:
+    # The function writes with SQL, not through the unit of work: flush what the caller added first,
+    # as the Python path's own flush would have.
+    await session.flush()
+    # On the session's connection: a Core execution skips the ORM's per-statement machinery.
+    connection = await session.connection()
+    return (await connection.execute(stmt, params)).one()
+
+
+def _conflict(op_key: str, kind: str, amount: int) -> Conflict:
+    return Conflict(
+        f"Operation key {op_key!r} was already used for a {kind} of {amount} credits",
+        code="STATE_CONFLICT",
+    )
+
+
+async def spend(
+    session: AsyncSession, kind: str, ctx: ChargeContext, amount: int, op_key: str, now: datetime
+) -> tuple[OperationResult, int | None]:
+    """``ledger_spend``: a debit (``kind="debit"``) or a hold; returns the operation and the hold id."""
+    row = await _call(
+        session,
+        _SPEND,
+        {
+            "kind": kind,
+            "account_id": ctx.account_id,
+            "amount": amount,
+            "op_key": op_key,
+            "now": now,
+            "api_key_id": ctx.api_key_id,
+            "call_source": ctx.call_source,
+            "business_code": ctx.business_code,
+            "resource_type": ctx.resource_type,
+            "resource_id": ctx.resource_id,
+        },
+    )
+    status = row.status
+    if status == "not_found":
+        raise NotFound(f"Account {ctx.account_id} not found")
+    if status == "no_key":
+        raise InvalidRequest("An operation key is required")
+    if status == "conflict":
+        raise _conflict(op_key, row.other_kind, int(row.amount))
+    if status == "insufficient":
+        raise InsufficientCredits(amount, int(row.available))
+    assert status in ("created", "replayed"), status
+    result = OperationResult(int(row.operation_id), int(row.amount), replayed=status == "replayed")
+    return result, None if row.hold_id is None else int(row.hold_id)
+
+
+async def settle(
+    session: AsyncSession,
+    kind: str,
+    hold_id: int,
+    amount: int | None,
+    op_key: str,
+    now: datetime,
+    ctx: ChargeContext | None = None,
+) -> OperationResult:
+    """``ledger_settle``: a capture (``amount`` given) or a release (``None``: all outstanding)."""
+    row = await _call(
+        session,
+        _SETTLE,
+        {
+            "kind": kind,
+            "hold_id": hold_id,
+            "amount": amount,
+            "op_key": op_key,
+            "now": now,
+            "ctx_account_id": ctx.account_id if ctx is not None else None,
+            "api_key_id": ctx.api_key_id if ctx is not None else None,
+            "call_source": ctx.call_source if ctx is not None else None,
+            "business_code": ctx.business_code if ctx is not None else None,
+            "resource_type": ctx.resource_type if ctx is not None else None,
+            "resource_id": ctx.resource_id if ctx is not None else None,
+        },
+    )
+    return _settled(row, kind, hold_id, op_key)
+
+
+def _settled(row: Any, kind: str, hold_id: int, op_key: str) -> OperationResult:
+    status = row.status
+    if status == "not_found":
+        raise NotFound(f"Hold {hold_id} not found")
+    if status == "foreign":
+        raise Conflict(f"Hold {hold_id} belongs to another account")
+    if status == "no_key":
+        raise InvalidRequest("An operation key is required")
+    if status == "conflict":
+        raise _conflict(op_key, row.other_kind, int(row.amount))
+    if status == "exceeds":
+        outstanding = int(row.outstanding)
+        raise Conflict(
+            f"Cannot {kind} {int(row.amount)} credits: hold {hold_id} has {outstanding} outstanding",
+            outstandingCredits=outstanding,
+        )
+    assert status in ("created", "replayed"), status
+    return OperationResult(int(row.operation_id), int(row.amount), replayed=status == "replayed")
+
+
+async def settle_many(
+    session: AsyncSession, hold_id: int, settlements: list[HoldSettlement], now: datetime
+) -> list[OperationResult]:
+    """Several ``ledger_settle`` calls on one hold in one round trip (the first refusal raises)."""
+
+    def ctx_field(name: str) -> list[Any]:
+        return [getattr(s.ctx, name) if s.ctx is not None else None for s in settlements]
+
+    await session.flush()
+    connection = await session.connection()
+    rows = (
+        await connection.execute(
+            _SETTLE_MANY,
+            {
+                "hold_id": hold_id,
+                "now": now,
+                "kinds": [s.kind for s in settlements],
+                "amounts": [s.amount for s in settlements],
+                "op_keys": [s.op_key for s in settlements],
+                "ctx_account_ids": ctx_field("account_id"),
+                "api_key_ids": ctx_field("api_key_id"),
+                "call_sources": ctx_field("call_source"),
+                "business_codes": ctx_field("business_code"),
+                "resource_types": ctx_field("resource_type"),
+                "resource_ids": ctx_field("resource_id"),
+            },
+        )
+    ).all()
+    return [_settled(row, s.kind, hold_id, s.op_key) for row, s in zip(rows, settlements, strict=True)]
