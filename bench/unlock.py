@@ -100,13 +100,16 @@ async def settled(db: Database) -> int:
         )
 
 
-async def run_once(admin_dsn: str, contacts: int, workers: int, concurrency: int, latency_ms: float) -> float:
+async def run_once(
+    admin_dsn: str, contacts: int, workers: int, concurrency: int, latency_ms: float, settle_group: int
+) -> float:
     name, url, db, account_id, ids = await prepare(admin_dsn, contacts)
     env = {
         **os.environ,
         "SHOWFLOOR_DATABASE_URL": url,
         "SHOWFLOOR_UNLOCK_FAULT_LATENCY_MS": str(latency_ms),
         "SHOWFLOOR_WORKER_POLL_SECONDS": "0.05",
+        "SHOWFLOOR_WORKER_SETTLE_GROUP": str(settle_group),
         "SHOWFLOOR_LOG_LEVEL": "WARNING",
     }
     cmd = [sys.executable, "-m", "showfloor", "worker", "--provider", "fault"]
@@ -141,18 +144,29 @@ async def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument(
+        "--settle-group",
+        default="1,32",
+        help="items per settlement transaction to measure (1 = the default: one transaction per item)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     print(f"{args.contacts} contacts, per-worker concurrency {args.concurrency}")
-    print(f"{'provider':>14} {'workers':>7} {'seconds':>8} {'items/s':>9} {'ideal/s':>9} {'ratio':>6}")
-    for latency in (args.latency_ms, 0.0):
-        for workers in counts:
-            elapsed = await run_once(args.pg_dsn, args.contacts, workers, args.concurrency, latency)
-            rate = args.contacts / elapsed
-            ideal = workers * args.concurrency / (latency / 1000) if latency else float("nan")
-            ratio = f"{rate / ideal:6.0%}" if latency else "   n/a"
-            label = f"{latency:g} ms latency"
-            print(f"{label:>14} {workers:>7} {elapsed:8.2f} {rate:9.0f} {ideal:9.0f} {ratio}", flush=True)
+    groups = [int(n) for n in args.settle_group.split(",")]
+    header = f"{'group':>5} {'provider':>14} {'workers':>7} {'seconds':>8} {'items/s':>9} {'ideal/s':>9} {'ratio':>6}"
+    print(header)
+    for group in groups:
+        for latency in (args.latency_ms, 0.0):
+            for workers in counts:
+                elapsed = await run_once(
+                    args.pg_dsn, args.contacts, workers, args.concurrency, latency, group
+                )
+                rate = args.contacts / elapsed
+                ideal = workers * args.concurrency / (latency / 1000) if latency else float("nan")
+                ratio = f"{rate / ideal:6.0%}" if latency else "   n/a"
+                label = f"{latency:g} ms latency"
+                row = f"{group:>5} {label:>14} {workers:>7} {elapsed:8.2f} {rate:9.0f} {ideal:9.0f} {ratio}"
+                print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ async def test_a_failing_group_is_settled_item_by_item(db: Database, monkeypatch
         return await settle_items(session, outcomes, now)
 
     monkeypatch.setattr(worker_module, "settle_items", refuse_groups)
-    assert await drain(db, concurrency=10) == 10
+    assert await drain(db, concurrency=10, settle_group=32) == 10
     assert any(n > 1 for n in sizes)  # groups were tried, then each item alone
     assert await available_now(db, account.id) == 10_000 - 10 * 15
     await assert_settled_cleanly(db, account.id)

@@ -1,10 +1,11 @@
 """The contact-unlock worker: claim items under a lease (one query claims up to the free slots), call
 the provider with no transaction open (up to ``concurrency`` calls at once), settle in short transactions.
 
-Settlement groups: finished items wait for no one; whatever items of one task are ready when the
-worker's settler is free are settled together in one transaction (at most ``settle_group``; one item
-when only one is ready). Each item keeps its own guard and operation keys; a group that fails is
-settled again item by item. The trade-off is written down in docs/ledger.md ("Settlement groups").
+Settlement: by default every item settles in its own short transaction. With ``settle_group`` > 1
+(``SHOWFLOOR_WORKER_SETTLE_GROUP``), whatever finished items of one task are ready when the settler is
+free settle together in one transaction (never waiting to fill a group). Each item keeps its own guard
+and operation keys; a group that fails is settled again item by item. The trade-off is written down
+in docs/ledger.md ("Settlement groups").
 
 ``showfloor worker`` runs one ``UnlockWorker`` per process (several processes share the work on
 PostgreSQL); ``showfloor serve`` runs one in-process when ``settings.run_embedded_worker`` (the SQLite
@@ -38,7 +39,7 @@ from showfloor.server.unlocks.settlement import ItemOutcome, settle_item, settle
 log = logging.getLogger("showfloor.worker")
 MAX_BACKOFF_SECONDS = 60.0
 # Most items one settlement transaction takes (1 = one transaction per item).
-DEFAULT_SETTLE_GROUP = 32
+DEFAULT_SETTLE_GROUP = 1  # one transaction per item unless the operator opts in
 
 Ready = tuple[ClaimedItem, ItemOutcome]
 
@@ -89,7 +90,7 @@ class UnlockWorker:
             max_attempts=settings.worker_max_attempts,
             retry_base_seconds=settings.worker_retry_base_seconds,
             poll_seconds=settings.worker_poll_seconds,
-            settle_group=getattr(settings, "worker_settle_group", DEFAULT_SETTLE_GROUP),
+            settle_group=settings.worker_settle_group,
         )
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> int:
