@@ -146,3 +146,18 @@ async def test_single_valued_query_parameter_given_twice_is_refused(client: http
     )
     assert body["details"] == {"params": ["page"]}
     assert (await client.get("/external/credits/transactions", params={"page": "1"})).status_code == 200
+
+
+async def test_absurd_page_numbers_are_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    from showfloor.server.api.pagination import MAX_PAGE
+
+    last = await client.get("/external/credits/transactions", params={"page": MAX_PAGE, "pageSize": 100})
+    assert last.status_code == 200 and last.json()["items"] == []
+    for page in (MAX_PAGE + 1, 590874745492440930272149504):
+        body = assert_error_body(
+            await client.get("/external/credits/transactions", params={"page": page}), 400, "INVALID_REQUEST"
+        )
+        assert body["details"][0]["field"] == "page"
+    assert_error_body(
+        await client.get("/external/events/list", params={"page": MAX_PAGE + 1}), 400, "INVALID_REQUEST"
+    )

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+# Pages past this answer 400: page × pageSize must stay a sane SQL OFFSET on both backends
+# (100 M rows at pageSize 100), and no client pages that far.
+MAX_PAGE = 1_000_000
+
+PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")]
+
+
+def page_field() -> Any:
+    """``page`` in a JSON body: the same bounds as ``PageQuery``."""
+    return Field(default=1, ge=1, le=MAX_PAGE, description="1-based page number.")
+
 
 T = TypeVar("T")
 

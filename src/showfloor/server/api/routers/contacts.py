@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from showfloor.server.api.deps import DB, CurrentPrincipal
-from showfloor.server.api.pagination import envelope
+from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog.contacts import ContactSearch, search_contacts
 from showfloor.server.errors import InvalidRequest
 
@@ -24,7 +24,7 @@ async def contacts_search(
     company_name: Annotated[str, Query(min_length=1, max_length=200)],
     role: Annotated[str | None, Query(max_length=200)] = None,
     person_name: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     if not company_name.strip():

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from showfloor.server.api.deps import DB, CurrentPrincipal
-from showfloor.server.api.pagination import Page, envelope
+from showfloor.server.api.pagination import Page, PageQuery, envelope
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
 
@@ -74,7 +74,7 @@ async def balance(principal: CurrentPrincipal, db: DB) -> CreditBalance:
 async def transactions(
     principal: CurrentPrincipal,
     db: DB,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
     entry_type: Annotated[str | None, Query(alias="type", max_length=16)] = None,
 ) -> dict[str, Any]:

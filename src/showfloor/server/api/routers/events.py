@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path, Query
 
 from showfloor.server.api.deps import DB, CurrentPrincipal
 from showfloor.server.api.openapi import error_responses
-from showfloor.server.api.pagination import envelope
+from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog import events
 from showfloor.server.catalog.filters import multi_values, parse_day
 
 router = APIRouter(prefix="/external/events", tags=["events"])
 
-PageParam = Annotated[int, Query(ge=1)]
+PageParam = PageQuery
 PageSizeParam = Annotated[int, Query(alias="pageSize", ge=1, le=100)]
 MultiParam = Annotated[list[str] | None, Query()]
 Flag = Annotated[int | None, Query(ge=0, le=1)]

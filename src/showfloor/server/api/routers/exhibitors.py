@@ -10,7 +10,7 @@ from starlette import status
 
 from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
 from showfloor.server.api.openapi import error_responses
-from showfloor.server.api.pagination import envelope
+from showfloor.server.api.pagination import PageQuery, envelope, page_field
 from showfloor.server.catalog import exhibitor_lookup
 from showfloor.server.catalog.exhibitor_lookup import AttendanceScope
 from showfloor.server.catalog.exhibitors import ExhibitorFilters, list_event_exhibitors
@@ -18,7 +18,7 @@ from showfloor.server.catalog.filters import multi_values
 
 router = APIRouter(prefix="/external/exhibitors", tags=["exhibitors"])
 
-PageParam = Annotated[int, Query(ge=1)]
+PageParam = PageQuery
 PageSizeParam = Annotated[int, Query(alias="pageSize", ge=1, le=100)]
 ExhibitorRef = Annotated[str, Query(min_length=1, max_length=20)]
 
@@ -110,7 +110,7 @@ class ExhibitorSearchBody(BaseModel):
 
     company_url: str | None = Field(default=None, max_length=500)
     target_audience: str | None = Field(default=None, max_length=2000)
-    page: int = Field(default=1, ge=1)
+    page: int = page_field()
     pageSize: int = Field(default=20, ge=1, le=100)
 
 

@@ -18,6 +18,7 @@ from showfloor.server.actions.concurrency import EXHIBITOR_EVENT_SEARCH, PERSONN
 from showfloor.server.api.deps import DB, AppSettings
 from showfloor.server.api.idempotency import PaidContext, run_paid
 from showfloor.server.api.openapi import business_error_response, error_responses
+from showfloor.server.api.pagination import PageQuery, page_field
 from showfloor.server.errors import DomainError, InvalidRequest
 
 router = APIRouter(tags=["paid lookups"])
@@ -25,7 +26,7 @@ router = APIRouter(tags=["paid lookups"])
 
 class CompanyNameBody(BaseModel):
     company_name: str = Field(min_length=1, max_length=200)
-    page: int = Field(default=1, ge=1)
+    page: int = page_field()
     pageSize: int = Field(default=20, ge=1, le=100)
 
 
@@ -99,7 +100,7 @@ async def events_by_name(
     attendance_scope: Literal["all", "exhibitor_employee", "visitor"] = "all",
     date_start_from: date | None = None,
     date_start_to: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> JSONResponse:
     if not person_name.strip():

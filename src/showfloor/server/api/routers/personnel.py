@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
 from showfloor.server.api.openapi import error_responses
-from showfloor.server.api.pagination import envelope
+from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog import personnel as service
 from showfloor.server.catalog.serializers import SOURCE_TYPES
 from showfloor.server.errors import InvalidRequest
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/external/personnel", tags=["personnel"])
 
 PersonnelId = Annotated[str, Query(min_length=1, max_length=20, pattern=r"^[0-9]+$")]
 Scope = Annotated[Literal["all", "exhibitor_employee", "visitor"], Query()]
-Page = Annotated[int, Query(ge=1)]
+Page = PageQuery
 PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=100)]
 
 
