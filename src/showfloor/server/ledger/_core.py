@@ -105,6 +105,21 @@ def spending_key(grant: CreditGrant) -> tuple[int, int, datetime, datetime, int]
     )
 
 
+def split_in_spending_order(grants: list[Spendable], amount: int) -> tuple[list[tuple[Spendable, int]], int]:
+    """How much of ``amount`` each grant gives, in spending order, and the shortfall no grant covers
+    (only an unlimited account may have one: it is recorded against no grant)."""
+    parts: list[tuple[Spendable, int]] = []
+    left = amount
+    for spendable in grants:
+        if left == 0:
+            break
+        take = min(left, spendable.free)
+        if take > 0:
+            parts.append((spendable, take))
+            left -= take
+    return parts, left
+
+
 async def spendable_grants(session: AsyncSession, account_id: int, now: datetime) -> list[Spendable]:
     """Active grants with their outstanding holds, locked by id (after the account), in spending order."""
     held = held_per_grant(account_id)

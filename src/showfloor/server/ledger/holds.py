@@ -28,6 +28,7 @@ from showfloor.server.ledger._core import (
     require_positive,
     spendable_grants,
     spending_key,
+    split_in_spending_order,
     utcnow,
     write_off,
 )
@@ -74,20 +75,14 @@ async def hold(
         resource_id=ctx.resource_id,
         hold_id=row.id,
     )
-    left = amount
-    for spendable in grants:
-        take = min(left, spendable.free)
-        if take <= 0:
-            continue
+    parts, shortfall = split_in_spending_order(grants, amount)
+    for spendable, take in parts:
         session.add(
             HoldAllocation(hold_id=row.id, grant_id=spendable.grant.id, amount=take, captured=0, released=0)
         )
         add_entry(session, op, spendable.grant, "hold", -take, now)
-        left -= take
-        if left == 0:
-            break
-    if left > 0:
-        add_entry(session, op, None, "hold", -left, now)
+    if shortfall > 0:  # unlimited account: the unbacked part is recorded against no grant
+        add_entry(session, op, None, "hold", -shortfall, now)
     await session.flush()
     return HoldResult(row.id, op.id, amount, replayed=False)
 

@@ -22,6 +22,7 @@ from showfloor.server.ledger._core import (
     new_operation,
     require_positive,
     spendable_grants,
+    split_in_spending_order,
     utcnow,
     write_off,
 )
@@ -85,18 +86,12 @@ async def debit(
         resource_type=ctx.resource_type,
         resource_id=ctx.resource_id,
     )
-    left = amount
-    for spendable in grants:
-        take = min(left, spendable.free)
-        if take <= 0:
-            continue
+    parts, shortfall = split_in_spending_order(grants, amount)
+    for spendable, take in parts:
         spendable.grant.remaining -= take
         add_entry(session, op, spendable.grant, "debit", -take, now)
-        left -= take
-        if left == 0:
-            break
-    if left > 0:  # unlimited account: the shortfall is still recorded, against no grant
-        add_entry(session, op, None, "debit", -left, now)
+    if shortfall > 0:  # unlimited account: the shortfall is still recorded, against no grant
+        add_entry(session, op, None, "debit", -shortfall, now)
     await session.flush()
     return OperationResult(op.id, amount, replayed=False)
 
