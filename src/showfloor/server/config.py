@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     rate_limit_per_ip: int = Field(default=600, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
 
-    # Pricing: a JSON/TOML-free default; plans live in the database (``showfloor admin plans``).
-    default_plan: str = "default"
+    # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
+    # Rows of a locked event's exhibitor and personnel lists that a preview shows.
     preview_limit: int = Field(default=50, ge=0)
 
     # Background work.
