@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from showfloor.server.accounts import service as accounts
@@ -25,6 +26,12 @@ from showfloor.server.db.base import Base
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.uow import Database
+
+# CI runs the property tests with a fixed derivation of examples, so a run is reproducible and a red CI
+# always means a real, replayable counterexample; local runs keep exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_ADMIN_DSN = os.environ.get("SHOWFLOOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]
