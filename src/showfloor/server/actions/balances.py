@@ -14,9 +14,11 @@ def _ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-async def short_balance(session: AsyncSession, account_id: int, now: datetime) -> dict[str, Any]:
+async def short_balance(
+    session: AsyncSession, account_id: int, now: datetime, *, unlimited: bool
+) -> dict[str, Any]:
     """``{subscriptionBalance, permanentBalance, totalBalance, unlimited}`` (base and full-access unlock)."""
-    return await balance_after(session, account_id, now)
+    return await balance_after(session, account_id, now, unlimited=unlimited)
 
 
 async def credit_balance(session: AsyncSession, account_id: int, now: datetime) -> dict[str, Any]:

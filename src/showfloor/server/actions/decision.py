@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import DomainError, InsufficientCredits
-from showfloor.server.ledger.balance import active_grant, available
+from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.pricing import Action, plan_prices
 from showfloor.server.ledger.service import ChargeContext, debit, lock_account
-from showfloor.server.models import Account, CreditGrant
+from showfloor.server.models import Account
 
 # Precheck ``reason_code`` values (ActionPrecheckResponse enum).
 OK = "ok"
@@ -64,19 +64,6 @@ class Wallet:
         return self.unlimited or amount <= self.available
 
 
-async def has_active_subscription(session: AsyncSession, account_id: int, now: datetime) -> bool:
-    """ "Active subscription" = a subscription grant that is not void and not past its expiry (its
-    remaining credits do not matter). Unlimited accounts count as subscribed (see ``load_wallet``)."""
-    stmt = select(
-        exists().where(
-            CreditGrant.account_id == account_id,
-            CreditGrant.bucket == "subscription",
-            active_grant(now),
-        )
-    )
-    return bool(await session.scalar(stmt))
-
-
 async def load_wallet(session: AsyncSession, account_id: int, now: datetime, *, lock: bool) -> Wallet:
     """The account's wallet; ``lock=True`` (execution) takes the account row lock first."""
     if lock:
@@ -87,12 +74,14 @@ async def load_wallet(session: AsyncSession, account_id: int, now: datetime, *, 
             await session.execute(select(Account.unlimited, Account.plan_id).where(Account.id == account_id))
         ).one()
         unlimited, plan_id = bool(row[0]), row[1]
-    subscribed = unlimited or await has_active_subscription(session, account_id, now)
+    balance = await get_balance(session, account_id, now)
     return Wallet(
         account_id=account_id,
         unlimited=unlimited,
-        subscribed=subscribed,
-        available=await available(session, account_id, now),
+        # "Active subscription": a subscription grant that is not void and not past its expiry, whatever
+        # it has left (every grant is of a positive amount, so its granted amount shows it).
+        subscribed=unlimited or balance.amounts["subscription"] > 0,
+        available=balance.total_balance,
         prices=await plan_prices(session, plan_id),
     )
 

@@ -158,7 +158,11 @@ async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) ->
         return _base_result(event, already=True, credits=0, balance=None)
     op_id = await charge(session, caller, decision, f"event_unlock:{event.id}", ("event", str(event.id)))
     await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
-    balance = await short_balance(session, caller.account_id, now) if op_id is not None else None
+    balance = (
+        await short_balance(session, caller.account_id, now, unlimited=state.wallet.unlimited)
+        if op_id is not None
+        else None
+    )
     return _base_result(event, already=False, credits=decision.credits, balance=balance)
 
 
@@ -222,6 +226,10 @@ async def unlock_full_access(session: AsyncSession, caller: Caller, event_ref: s
         "visitorUnlocked": visitor,
         "visitorSkipped": bool(decision.detail["visitor_skipped"]),
         "totalCreditsUsed": decision.credits,
-        "balanceAfter": await short_balance(session, caller.account_id, now) if op_id is not None else None,
+        "balanceAfter": (
+            await short_balance(session, caller.account_id, now, unlimited=state.wallet.unlimited)
+            if op_id is not None
+            else None
+        ),
         "event": event_identity(event),
     }

@@ -88,10 +88,14 @@ async def available(session: AsyncSession, account_id: int, now: datetime) -> in
     return (await get_balance(session, account_id, now)).total_balance
 
 
-async def balance_after(session: AsyncSession, account_id: int, now: datetime) -> dict[str, Any]:
-    """The ``balanceAfter`` snapshot paid endpoints return (``permanentBalance`` is the gift balance)."""
+async def balance_after(
+    session: AsyncSession, account_id: int, now: datetime, *, unlimited: bool | None = None
+) -> dict[str, Any]:
+    """The ``balanceAfter`` snapshot paid endpoints return (``permanentBalance`` is the gift balance).
+    Pass ``unlimited`` when the caller already read the account row."""
     balance = await get_balance(session, account_id, now)
-    unlimited = await session.scalar(select(Account.unlimited).where(Account.id == account_id))
+    if unlimited is None:
+        unlimited = bool(await session.scalar(select(Account.unlimited).where(Account.id == account_id)))
     return {
         "subscriptionBalance": balance.balances["subscription"],
         "permanentBalance": balance.balances["gift"],
