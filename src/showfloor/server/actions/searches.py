@@ -10,7 +10,6 @@ all in the caller's one transaction: a 402 returns no records and charges nothin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -29,11 +28,13 @@ from showfloor.server.actions.decision import (
     refused,
 )
 from showfloor.server.actions.errors import FeatureUnavailable
+from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.personnel import attendance_identity
 from showfloor.server.catalog.search import keyword_condition
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
+from showfloor.server.pagination import envelope
 
 CompanyScope = Literal["all", "exhibitor", "visitor"]
 PersonScope = Literal["all", "exhibitor_employee", "visitor"]
@@ -60,19 +61,6 @@ async def _charge_page(
     )
 
 
-def envelope(items: list[Any], total: int, page: int, page_size: int) -> dict[str, Any]:
-    """The reference's page envelope (``items,total,page,pageSize,totalPages,hasMore``)."""
-    total_pages = -(-total // page_size)
-    return {
-        "items": items,
-        "total": total,
-        "page": page,
-        "pageSize": page_size,
-        "totalPages": total_pages,
-        "hasMore": page < total_pages,
-    }
-
-
 def _is_sqlite(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
@@ -84,18 +72,16 @@ async def search_companies(
     session: AsyncSession, caller: Caller, company_name: str, page: int, page_size: int
 ) -> dict[str, Any]:
     condition = keyword_condition("exhibitors", company_name, sqlite=_is_sqlite(session))
-    total = int(await session.scalar(select(func.count()).select_from(Exhibitor).where(condition)) or 0)
-    rows: Sequence[Exhibitor] = []
-    if (page - 1) * page_size < total:
-        rows = (
-            await session.scalars(
-                select(Exhibitor)
-                .where(condition)
-                .order_by(func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
-                .limit(page_size)
-                .offset((page - 1) * page_size)
-            )
-        ).all()
+    query = (
+        select(Exhibitor)
+        .where(condition)
+        .order_by(func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
+    )
+    count_query = select(func.count()).select_from(Exhibitor).where(condition)
+    page_rows, total = await page_with_total(
+        session, query, count_query, limit=page_size, offset=(page - 1) * page_size
+    )
+    rows: list[Exhibitor] = [row[0] for row in page_rows]
     if not rows:
         return envelope([], total, page, page_size)
     events = await _event_ids_of(session, [e.id for e in rows])

@@ -1,12 +1,16 @@
-"""The reference's page envelope: ``items,total,page,pageSize,totalPages,hasMore``."""
+"""Paging parameters of the API and the page model; the envelope itself is shared with the services
+(``showfloor.server.pagination``)."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
+
+from showfloor.server.pagination import envelope
+
+__all__ = ["MAX_PAGE", "Page", "PageQuery", "envelope", "page_field"]
 
 # Pages past this answer 400: page × pageSize must stay a sane SQL OFFSET on both backends
 # (100 M rows at pageSize 100), and no client pages that far.
@@ -30,15 +34,3 @@ class Page(BaseModel, Generic[T]):
     pageSize: int
     totalPages: int
     hasMore: bool
-
-
-def envelope(items: list[Any], total: int, page: int, page_size: int) -> dict[str, Any]:
-    total_pages = math.ceil(total / page_size) if page_size else 0
-    return {
-        "items": items,
-        "total": total,
-        "page": page,
-        "pageSize": page_size,
-        "totalPages": total_pages,
-        "hasMore": page < total_pages,
-    }
