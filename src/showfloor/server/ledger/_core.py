@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InvalidRequest, NotFound
+from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.balance import active_grant, held_per_grant
+from showfloor.server.ledger.types import ChargeContext
 from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
 
 BUCKET_RANK = {"subscription": 0, "addon": 1, "gift": 2}
@@ -105,6 +106,18 @@ def spending_key(grant: CreditGrant) -> tuple[int, int, datetime, datetime, int]
     )
 
 
+async def spendable_or_refuse(
+    session: AsyncSession, account: Account, amount: int, now: datetime
+) -> list[Spendable]:
+    """The account's spendable grants, or InsufficientCredits when they cannot cover ``amount``
+    (never for an unlimited account). Call with the account row already locked."""
+    grants = await spendable_grants(session, account.id, now)
+    free = sum(g.free for g in grants)
+    if amount > free and not account.unlimited:
+        raise InsufficientCredits(amount, free)
+    return grants
+
+
 def split_in_spending_order(grants: list[Spendable], amount: int) -> tuple[list[tuple[Spendable, int]], int]:
     """How much of ``amount`` each grant gives, in spending order, and the shortfall no grant covers
     (only an unlimited account may have one: it is recorded against no grant)."""
@@ -138,6 +151,20 @@ async def spendable_grants(session: AsyncSession, account_id: int, now: datetime
     return spendable
 
 
+def attribution_of(source: LedgerOperation | None, account_id: int) -> ChargeContext:
+    """The attribution of an earlier operation (a hold's, a debit's), carried by what settles it."""
+    if source is None:
+        return ChargeContext(account_id=account_id)
+    return ChargeContext(
+        account_id=account_id,
+        api_key_id=source.api_key_id,
+        call_source=source.call_source or "api",
+        business_code=source.business_code,
+        resource_type=source.resource_type,
+        resource_id=source.resource_id,
+    )
+
+
 async def new_operation(
     session: AsyncSession,
     account_id: int,
@@ -145,25 +172,24 @@ async def new_operation(
     amount: int,
     op_key: str,
     now: datetime,
+    attribution: ChargeContext | None = None,
     *,
-    api_key_id: int | None = None,
-    call_source: str | None = None,
-    business_code: str | None = None,
-    resource_type: str | None = None,
-    resource_id: str | None = None,
+    note: str | None = None,
     hold_id: int | None = None,
     ref_operation_id: int | None = None,
 ) -> LedgerOperation:
+    """Record one ledger operation. Charges carry their ``attribution`` (key, source, code, resource);
+    operator operations (grant, void, expire) have none, only an optional ``note`` as business code."""
     op = LedgerOperation(
         account_id=account_id,
         op_key=op_key,
         kind=kind,
         amount=amount,
-        api_key_id=api_key_id,
-        call_source=call_source,
-        business_code=business_code,
-        resource_type=resource_type,
-        resource_id=resource_id,
+        api_key_id=attribution.api_key_id if attribution else None,
+        call_source=attribution.call_source if attribution else None,
+        business_code=attribution.business_code if attribution else note,
+        resource_type=attribution.resource_type if attribution else None,
+        resource_id=attribution.resource_id if attribution else None,
         hold_id=hold_id,
         ref_operation_id=ref_operation_id,
         created_at=now,

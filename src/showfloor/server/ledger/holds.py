@@ -17,16 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound
 from showfloor.server.ledger import pg
 from showfloor.server.ledger._core import (
     add_entry,
+    attribution_of,
     check_replay,
     find_operation,
     lock_account_row,
     new_operation,
     require_positive,
-    spendable_grants,
+    spendable_or_refuse,
     spending_key,
     split_in_spending_order,
     utcnow,
@@ -52,29 +53,13 @@ async def hold(
         check_replay(earlier, "hold", amount)
         assert earlier.hold_id is not None
         return HoldResult(earlier.hold_id, earlier.id, earlier.amount, replayed=True)
-    grants = await spendable_grants(session, ctx.account_id, now)
-    free = sum(g.free for g in grants)
-    if amount > free and not account.unlimited:
-        raise InsufficientCredits(amount, free)
+    grants = await spendable_or_refuse(session, account, amount, now)
     row = CreditHold(
         account_id=ctx.account_id, amount=amount, captured=0, released=0, state="open", created_at=now
     )
     session.add(row)
     await session.flush()
-    op = await new_operation(
-        session,
-        ctx.account_id,
-        "hold",
-        amount,
-        op_key,
-        now,
-        api_key_id=ctx.api_key_id,
-        call_source=ctx.call_source,
-        business_code=ctx.business_code,
-        resource_type=ctx.resource_type,
-        resource_id=ctx.resource_id,
-        hold_id=row.id,
-    )
+    op = await new_operation(session, ctx.account_id, "hold", amount, op_key, now, ctx, hold_id=row.id)
     parts, shortfall = split_in_spending_order(grants, amount)
     for spendable, take in parts:
         session.add(
@@ -114,20 +99,9 @@ async def capture(
             f"Cannot capture {amount} credits: hold {hold_id} has {outstanding} outstanding",
             outstandingCredits=outstanding,
         )
-    attribution = ctx or _context_of(source, row.account_id)
+    attribution = ctx or attribution_of(source, row.account_id)
     op = await new_operation(
-        session,
-        row.account_id,
-        "capture",
-        amount,
-        op_key,
-        now,
-        api_key_id=attribution.api_key_id,
-        call_source=attribution.call_source,
-        business_code=attribution.business_code,
-        resource_type=attribution.resource_type,
-        resource_id=attribution.resource_id,
-        hold_id=row.id,
+        session, row.account_id, "capture", amount, op_key, now, attribution, hold_id=row.id
     )
     left = amount
     for allocation, grant in await _allocations(session, row.id):
@@ -168,20 +142,9 @@ async def release(
             f"Cannot release {amount} credits: hold {hold_id} has {outstanding} outstanding",
             outstandingCredits=outstanding,
         )
-    attribution = _context_of(source, row.account_id)
+    attribution = attribution_of(source, row.account_id)
     op = await new_operation(
-        session,
-        row.account_id,
-        "release",
-        amount,
-        op_key,
-        now,
-        api_key_id=attribution.api_key_id,
-        call_source=attribution.call_source,
-        business_code=attribution.business_code,
-        resource_type=attribution.resource_type,
-        resource_id=attribution.resource_id,
-        hold_id=row.id,
+        session, row.account_id, "release", amount, op_key, now, attribution, hold_id=row.id
     )
     allocations = await _allocations(session, row.id)
     backed = sum(a.amount - a.captured - a.released for a, _ in allocations)
@@ -270,19 +233,6 @@ async def _allocations(session: AsyncSession, hold_id: int) -> list[tuple[HoldAl
     rows = [(a, g) for a, g in (await session.execute(stmt)).all()]
     rows.sort(key=lambda pair: spending_key(pair[1]))
     return rows
-
-
-def _context_of(source: LedgerOperation | None, account_id: int) -> ChargeContext:
-    if source is None:
-        return ChargeContext(account_id=account_id)
-    return ChargeContext(
-        account_id=account_id,
-        api_key_id=source.api_key_id,
-        call_source=source.call_source or "api",
-        business_code=source.business_code,
-        resource_type=source.resource_type,
-        resource_id=source.resource_id,
-    )
 
 
 def _settle(row: CreditHold, *, now: datetime, captured: int = 0, released: int = 0) -> None:

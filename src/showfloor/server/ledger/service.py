@@ -12,16 +12,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound
 from showfloor.server.ledger import pg
 from showfloor.server.ledger._core import (
     add_entry,
+    attribution_of,
     check_replay,
     find_operation,
     lock_account_row,
     new_operation,
     require_positive,
-    spendable_grants,
+    spendable_or_refuse,
     split_in_spending_order,
     utcnow,
     write_off,
@@ -69,23 +70,8 @@ async def debit(
     if earlier is not None:
         check_replay(earlier, "debit", amount)
         return OperationResult(earlier.id, earlier.amount, replayed=True)
-    grants = await spendable_grants(session, ctx.account_id, now)
-    free = sum(g.free for g in grants)
-    if amount > free and not account.unlimited:
-        raise InsufficientCredits(amount, free)
-    op = await new_operation(
-        session,
-        ctx.account_id,
-        "debit",
-        amount,
-        op_key,
-        now,
-        api_key_id=ctx.api_key_id,
-        call_source=ctx.call_source,
-        business_code=ctx.business_code,
-        resource_type=ctx.resource_type,
-        resource_id=ctx.resource_id,
-    )
+    grants = await spendable_or_refuse(session, account, amount, now)
+    op = await new_operation(session, ctx.account_id, "debit", amount, op_key, now, ctx)
     parts, shortfall = split_in_spending_order(grants, amount)
     for spendable, take in parts:
         spendable.grant.remaining -= take
@@ -126,11 +112,7 @@ async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: 
         amount,
         op_key,
         now,
-        api_key_id=original.api_key_id,
-        call_source=original.call_source,
-        business_code=original.business_code,
-        resource_type=original.resource_type,
-        resource_id=original.resource_id,
+        attribution_of(original, original.account_id),
         ref_operation_id=original.id,
     )
     # Lock every target grant up front in id order: captures and releases lock grants without the
@@ -244,7 +226,7 @@ async def grant(
         note=note,
     )
     session.add(row)
-    op = await new_operation(session, account_id, "grant", amount, op_key, now, business_code=note)
+    op = await new_operation(session, account_id, "grant", amount, op_key, now, note=note)
     add_entry(session, op, row, "grant", amount, now)
     await session.flush()
     return row.id
