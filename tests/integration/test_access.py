@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,6 +12,7 @@ from showfloor.server.access.service import (
     EventAccess,
     event_access,
     record_contact_unlock,
+    record_contact_unlocks,
     record_event_unlock,
     unlocked_contacts,
     unlocked_layers,
@@ -35,6 +37,24 @@ async def test_event_unlock_is_recorded_once_per_layer(db: Database, account: Ac
         assert not access.hides_visitor_only
         with pytest.raises(ValueError):
             await record_event_unlock(session, account.id, event.id, "gold", None)
+
+
+async def test_batch_contact_unlocks_skip_what_the_account_already_has(
+    db: Database, account: AccountFixture
+) -> None:
+    async with db.write() as session:
+        event = await make_event(session)
+        alice, bob, carol = [await make_person(session, event) for _ in range(3)]
+        assert await record_contact_unlock(session, account.id, alice.id, "email", "a@example.com", None)
+        now = datetime.now(UTC)
+        batch = {carol.id: "c@example.com", alice.id: "other@example.com", bob.id: "b@example.com"}
+        recorded = await record_contact_unlocks(session, account.id, "email", batch, now)
+        assert set(recorded) == {bob.id, carol.id}  # alice was already unlocked: not written again
+        emails = await unlocked_contacts(session, account.id, [alice.id, bob.id, carol.id], "email")
+        assert emails == {alice.id: "a@example.com", bob.id: "b@example.com", carol.id: "c@example.com"}
+        assert await record_contact_unlocks(session, account.id, "email", {}, now) == {}
+        with pytest.raises(ValueError):
+            await record_contact_unlocks(session, account.id, "fax", batch, now)
 
 
 async def test_contact_unlocks_per_kind_and_account(db: Database, account: AccountFixture) -> None:

@@ -24,10 +24,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, case, func, select, text, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.access.service import unlocked_contacts
+from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 
@@ -127,12 +126,6 @@ _PG_GUARD = text(
     "RETURNING i.id, i.task_id, i.personnel_id, "
     + ", ".join(f"t.{f.strip()} AS task_{f.strip()}" for f in _TASK_FIELDS.split(","))
 )
-_PG_CONTACTS = text(
-    "INSERT INTO contact_unlocks (account_id, personnel_id, kind, value, operation_id, created_at) "
-    "SELECT :account_id, x.pid, :kind, x.value, NULL, :now "
-    "FROM unnest(CAST(:pids AS bigint[]), CAST(:vals AS text[])) WITH ORDINALITY AS x(pid, value, n) "
-    "ORDER BY x.n ON CONFLICT (account_id, personnel_id, kind) DO NOTHING RETURNING personnel_id, id"
-)
 _PG_LINK = text(
     "WITH items AS (UPDATE unlock_task_items AS i SET operation_id = x.op "
     "FROM unnest(CAST(:item_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE i.id = x.id) "
@@ -205,18 +198,8 @@ async def _record_contacts(
     shows already-unlocked people with the value the account already has."""
     if not delivered:
         return {}
-    if _is_pg(session):
-        people = sorted(delivered.items(), key=lambda pair: pair[1])  # one lock order
-        params = {
-            "account_id": task.account_id,
-            "kind": task.kind,
-            "now": now,
-            "pids": [person for _, person in people],
-            "vals": [by_id[item_id].value for item_id, _ in people],
-        }
-        recorded = {int(p): int(i) for p, i in (await session.execute(_PG_CONTACTS, params)).all()}
-    else:
-        recorded = await _insert_contacts(session, task, delivered, by_id, now)
+    values = {person: by_id[item_id].value for item_id, person in delivered.items()}
+    recorded = await record_contact_unlocks(session, task.account_id, task.kind, values, now)
     earlier_people = [p for p in delivered.values() if p not in recorded]
     if earlier_people:  # delivered to this account meanwhile (another task): show what it has
         earlier = await unlocked_contacts(session, task.account_id, earlier_people, task.kind)
@@ -230,33 +213,6 @@ async def _record_contacts(
             update(items).where(items.c.id.in_(sorted(shown))).values(value=case(shown, value=items.c.id))
         )
     return recorded
-
-
-async def _insert_contacts(
-    session: AsyncSession,
-    task: _Task,
-    delivered: dict[int, int],
-    by_id: dict[int, ItemOutcome],
-    now: datetime,
-) -> dict[int, int]:
-    rows = [
-        {
-            "account_id": task.account_id,
-            "personnel_id": person,
-            "kind": task.kind,
-            "value": by_id[item_id].value,
-            "operation_id": None,  # the capture's id is linked once the ledger has written it
-            "created_at": now,
-        }
-        for item_id, person in sorted(delivered.items(), key=lambda pair: pair[1])  # one lock order
-    ]
-    stmt = (
-        sqlite.insert(ContactUnlock)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
-        .returning(ContactUnlock.personnel_id, ContactUnlock.id)
-    )
-    return {int(p): int(i) for p, i in (await session.execute(stmt)).all()}
 
 
 async def _link_captures(session: AsyncSession, items: dict[int, int], contacts: dict[int, int]) -> None:
