@@ -32,6 +32,9 @@ from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.models import Event, Exhibitor
 
+sys.path.insert(0, str(Path(__file__).parent))
+from cpu import CpuMeter, phase_cost  # noqa: E402
+
 BIN = Path(sys.executable).parent
 EVENTS_PER_CLIENT = 2500
 COMPANIES = 2000
@@ -101,8 +104,8 @@ Step = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
 
 
 async def phase(
-    base: str, keys: list[str], seconds: float, step: Step
-) -> tuple[float, collections.Counter[int]]:
+    base: str, keys: list[str], seconds: float, step: Step, meter: CpuMeter | None = None
+) -> tuple[float, collections.Counter[int], str]:
     statuses: collections.Counter[int] = collections.Counter()
     deadline = time.perf_counter() + seconds
     done = 0
@@ -119,8 +122,11 @@ async def phase(
                 i += 1
 
     start = time.perf_counter()
+    cpu_before = meter.sample() if meter is not None else None
     await asyncio.gather(*(client_loop(n) for n in range(len(keys))))
-    return done / (time.perf_counter() - start), statuses
+    rate = done / (time.perf_counter() - start)
+    cost = phase_cost(cpu_before, meter.sample(), done) if meter and cpu_before else ""
+    return rate, statuses, cost
 
 
 async def main() -> None:
@@ -167,19 +173,20 @@ async def main() -> None:
             return await c.post("/external/exhibitors/search-by-company-name", json=body)
 
         await phase(base, keys, 1.0, balance)  # warm-up
+        meter = CpuMeter(proc.pid)
         results = {}
         for label, step in (("balance", balance), ("event unlock", unlock), ("company search", search)):
-            results[label] = await phase(base, keys, args.seconds, step)
+            results[label] = await phase(base, keys, args.seconds, step, meter)
         print(f"showfloor serve --workers {args.workers} on PostgreSQL, {args.clients} concurrent clients, "
               f"{args.seconds:.0f} s per phase")  # fmt: skip
-        for label, (rate, statuses) in results.items():
-            print(f"  {label:15s} {rate:8.1f} req/s   statuses {dict(sorted(statuses.items()))}")
+        for label, (rate, statuses, cost) in results.items():
+            print(f"  {label:15s} {rate:8.1f} req/s   statuses {dict(sorted(statuses.items()))}   {cost}")
         base_rate = results["balance"][0]
         for label in ("event unlock", "company search"):
             print(f"  {label} / balance ratio: {results[label][0] / base_rate:.2f}")
         unexpected = {
             label: {s: c for s, c in statuses.items() if s not in (200, 201, 402)}
-            for label, (_, statuses) in results.items()
+            for label, (_, statuses, _) in results.items()
         }
         errors = sum(sum(v.values()) for v in unexpected.values())
         print(f"  unexpected statuses: {errors} {unexpected if errors else ''}")

@@ -12,10 +12,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, cast, exists, literal, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    bindparam,
+    cast,
+    exists,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.db.base import UtcDateTime
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.ledger.pricing import Action, price_of
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.catalog import Event
@@ -43,25 +56,43 @@ async def unlocked_layers(session: AsyncSession, account_id: int, event_pk: int)
     return set(rows)
 
 
+def _record_event_unlock_statement(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(EventUnlock)
+        .values(
+            account_id=bindparam("account_id", type_=BigInteger),
+            event_id=bindparam("event_id", type_=BigInteger),
+            layer=bindparam("layer", type_=String),
+            operation_id=bindparam("operation_id", type_=BigInteger),
+            created_at=bindparam("created_at", type_=UtcDateTime),
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "event_id", "layer"])
+        .returning(EventUnlock.id)
+    )
+
+
+# Every event unlock writes it (a fast statement, see db/fast.py).
+_RECORD_EVENT_UNLOCK = FastStatement(
+    _record_event_unlock_statement(postgresql.insert),
+    sqlite=_record_event_unlock_statement(sqlite.insert),
+)
+
+
 async def record_event_unlock(
     session: AsyncSession, account_id: int, event_pk: int, layer: str, operation_id: int | None
 ) -> bool:
     """Grant ``layer`` of the event to the account. False when it was already granted (nothing written)."""
     if layer not in LAYERS:
         raise ValueError(f"unknown access layer {layer!r}")
-    stmt = (
-        _insert(session, EventUnlock)
-        .values(
-            account_id=account_id,
-            event_id=event_pk,
-            layer=layer,
-            operation_id=operation_id,
-            created_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing(index_elements=["account_id", "event_id", "layer"])
-        .returning(EventUnlock.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    await session.flush()  # rows the caller added through the unit of work go first, as before
+    params = {
+        "account_id": account_id,
+        "event_id": event_pk,
+        "layer": layer,
+        "operation_id": operation_id,
+        "created_at": datetime.now(UTC),
+    }
+    return await _RECORD_EVENT_UNLOCK.first(session, params) is not None
 
 
 async def unlocked_contacts(
@@ -235,7 +266,7 @@ async def event_access(
     return await access_from_layers(session, plan_id, layers)
 
 
-def layer_columns(account_id: int) -> tuple[ColumnElement[bool], ...]:
+def layer_columns(account_id: int | ColumnElement[int]) -> tuple[ColumnElement[bool], ...]:
     """One boolean column per layer of ``LAYERS`` (has the account unlocked it for the selected event?)
     to read along with an ``Event`` row, sparing the separate ``unlocked_layers`` query."""
     return tuple(

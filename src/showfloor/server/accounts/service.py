@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.keys import generate_key, hash_key, is_well_formed, key_prefix, same_hash
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.errors import NotFound, Unauthorized
 from showfloor.server.models import Account, ApiKey
 
@@ -93,26 +94,28 @@ async def list_keys(session: AsyncSession, account_id: int | None = None) -> lis
     return list((await session.scalars(stmt)).all())
 
 
+# Every authenticated request runs it: a fast statement (see db/fast.py).
+_KEY_LOOKUP = FastStatement(
+    select(
+        ApiKey.id,
+        ApiKey.key_hash,
+        ApiKey.prefix,
+        ApiKey.revoked_at,
+        Account.id,
+        Account.unlimited,
+        Account.plan_id,
+    )
+    .join(Account, Account.id == ApiKey.account_id)
+    .where(ApiKey.key_hash == bindparam("digest"))
+)
+
+
 async def authenticate(session: AsyncSession, key: str) -> Principal:
     """Resolve a bearer key to its principal, or raise ``Unauthorized`` (one message for every case)."""
     if not is_well_formed(key):
         raise Unauthorized()
     digest = hash_key(key)
-    row = (
-        await session.execute(
-            select(
-                ApiKey.id,
-                ApiKey.key_hash,
-                ApiKey.prefix,
-                ApiKey.revoked_at,
-                Account.id,
-                Account.unlimited,
-                Account.plan_id,
-            )
-            .join(Account, Account.id == ApiKey.account_id)
-            .where(ApiKey.key_hash == digest)
-        )
-    ).first()
+    row = await _KEY_LOOKUP.first(session, {"digest": digest})
     if row is None or not same_hash(row[1], digest) or row[3] is not None:
         raise Unauthorized()
     return Principal(

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.errors import DomainError, InsufficientCredits
+from showfloor.server.db.fast import FastStatement
+from showfloor.server.errors import DomainError, InsufficientCredits, NotFound
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.pricing import Action, plan_prices
-from showfloor.server.ledger.service import ChargeContext, debit, lock_account
+from showfloor.server.ledger.service import ChargeContext, debit
 from showfloor.server.models import Account
 
 # Precheck ``reason_code`` values (ActionPrecheckResponse enum).
@@ -64,16 +65,26 @@ class Wallet:
         return self.unlimited or amount <= self.available
 
 
+def _account_flags(*, lock: bool) -> FastStatement:
+    stmt = select(Account.unlimited, Account.plan_id).where(
+        Account.id == bindparam("account_id", type_=BigInteger)
+    )
+    # FOR UPDATE takes the account row lock on PostgreSQL (the lock order starts there); SQLite renders
+    # no FOR UPDATE, its write unit already holds the database's write lock.
+    return FastStatement(stmt.with_for_update() if lock else stmt)
+
+
+# Every paid action and precheck starts here (fast statements, see db/fast.py).
+_LOCK_ACCOUNT = _account_flags(lock=True)
+_READ_ACCOUNT = _account_flags(lock=False)
+
+
 async def load_wallet(session: AsyncSession, account_id: int, now: datetime, *, lock: bool) -> Wallet:
     """The account's wallet; ``lock=True`` (execution) takes the account row lock first."""
-    if lock:
-        account = await lock_account(session, account_id)
-        unlimited, plan_id = account.unlimited, account.plan_id
-    else:
-        row = (
-            await session.execute(select(Account.unlimited, Account.plan_id).where(Account.id == account_id))
-        ).one()
-        unlimited, plan_id = bool(row[0]), row[1]
+    row = await (_LOCK_ACCOUNT if lock else _READ_ACCOUNT).first(session, {"account_id": account_id})
+    if row is None:
+        raise NotFound(f"Account {account_id} not found")
+    unlimited, plan_id = bool(row[0]), row[1]
     balance = await get_balance(session, account_id, now)
     return Wallet(
         account_id=account_id,

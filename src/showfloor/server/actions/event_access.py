@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import BigInteger, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.access.service import LAYER_BASE, LAYER_VISITOR, record_event_unlock, unlocked_layers
+from showfloor.server.access.service import (
+    LAYER_BASE,
+    LAYER_VISITOR,
+    LAYERS,
+    layer_columns,
+    record_event_unlock,
+)
 from showfloor.server.actions.balances import credit_balance, short_balance
 from showfloor.server.actions.decision import (
     ALREADY_UNLOCKED,
@@ -37,7 +44,9 @@ from showfloor.server.actions.errors import (
     NoContactsAvailable,
     VisitorDataNotAvailable,
 )
-from showfloor.server.catalog.identifiers import resolve_event
+from showfloor.server.catalog.identifiers import parse_numeric_id
+from showfloor.server.db.fast import FastStatement
+from showfloor.server.errors import NotFound
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event
 
@@ -45,8 +54,55 @@ FULL_ACCESS = "full_access"
 
 
 @dataclass(frozen=True)
+class EventFacts:
+    """What the unlock actions need of an event (read with the account's layers in one statement)."""
+
+    id: int
+    event_id: str | None
+    name: str
+    contact_count: int
+    visitor_count: int
+
+
+def _event_statement(match: Any) -> FastStatement:
+    account_id = bindparam("account_id", type_=BigInteger)
+    return FastStatement(
+        select(
+            Event.id,
+            Event.event_id,
+            Event.name,
+            Event.contact_count,
+            Event.visitor_count,
+            *layer_columns(account_id),
+        ).where(match)
+    )
+
+
+# By public ``event_id`` first (as the reference advises), then by internal id; fast statements.
+_EVENT_BY_EVENT_ID = _event_statement(Event.event_id == bindparam("key", type_=String))
+_EVENT_BY_ID = _event_statement(Event.id == bindparam("pk", type_=BigInteger))
+
+
+async def _event_with_layers(
+    session: AsyncSession, account_id: int, event_ref: str
+) -> tuple[EventFacts, set[str]]:
+    key = event_ref.strip()
+    row = None
+    if key:
+        row = await _EVENT_BY_EVENT_ID.first(session, {"key": key, "account_id": account_id})
+        pk = parse_numeric_id(key)
+        if row is None and pk is not None:
+            row = await _EVENT_BY_ID.first(session, {"pk": pk, "account_id": account_id})
+    if row is None:
+        raise NotFound(f"Event not found: {event_ref}")
+    facts = EventFacts(int(row[0]), row[1], row[2], int(row[3] or 0), int(row[4] or 0))
+    layers = {layer for layer, unlocked in zip(LAYERS, row[5:], strict=True) if unlocked}
+    return facts, layers
+
+
+@dataclass(frozen=True)
 class EventState:
-    event: Event
+    event: EventFacts
     wallet: Wallet
     base_unlocked: bool
     visitor_unlocked: bool
@@ -72,12 +128,11 @@ async def load_event_state(
     session: AsyncSession, account_id: int, event_ref: str, now: datetime, *, lock: bool
 ) -> EventState:
     wallet = await load_wallet(session, account_id, now, lock=lock)
-    event = await resolve_event(session, event_ref)
-    layers = await unlocked_layers(session, account_id, event.id)
+    event, layers = await _event_with_layers(session, account_id, event_ref)
     return EventState(event, wallet, LAYER_BASE in layers, LAYER_VISITOR in layers)
 
 
-def event_identity(event: Event) -> dict[str, Any]:
+def event_identity(event: EventFacts) -> dict[str, Any]:
     return {"id": str(event.id), "eventId": event.event_id, "name": event.name}
 
 
@@ -167,7 +222,7 @@ async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) ->
 
 
 def _base_result(
-    event: Event, *, already: bool, credits: int, balance: dict[str, Any] | None
+    event: EventFacts, *, already: bool, credits: int, balance: dict[str, Any] | None
 ) -> dict[str, Any]:
     return {
         "success": True,

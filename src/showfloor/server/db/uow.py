@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from showfloor.server.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from showfloor.server.db.fast import WRITES
 
 
 class Database:
@@ -35,6 +36,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction that only reads (deferred on SQLite, so readers never wait for the write lock)."""
         async with self._read() as session, session.begin():
+            session.info[WRITES] = False
             yield session
 
     async def ping(self) -> bool:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.db.base import UtcDateTime
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.models import Account, CreditGrant, HoldAllocation
 
 BUCKETS = ("subscription", "addon", "gift")
@@ -34,14 +36,14 @@ class Balance:
         return sum(self.balances.values())
 
 
-def active_grant(now: datetime) -> ColumnElement[bool]:
+def active_grant(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(
         CreditGrant.voided_at.is_(None),
         or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now),
     )
 
 
-def held_per_grant(account_id: int) -> Subquery:
+def held_per_grant(account_id: int | ColumnElement[int]) -> Subquery:
     """Outstanding held credits per grant of one account (allocation amount − captured − released)."""
     return (
         select(
@@ -55,20 +57,28 @@ def held_per_grant(account_id: int) -> Subquery:
     )
 
 
-async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> Balance:
+def _active_grants_statement() -> FastStatement:
+    """Each active grant of ``:account_id`` at ``:now``: bucket, amount, available, expiry."""
+    account_id: ColumnElement[int] = bindparam("account_id", type_=BigInteger)
     held = held_per_grant(account_id)
-    rows = (
-        await session.execute(
-            select(
-                CreditGrant.bucket,
-                CreditGrant.amount,
-                CreditGrant.remaining - func.coalesce(held.c.held, 0),
-                CreditGrant.expires_at,
-            )
-            .outerjoin(held, held.c.grant_id == CreditGrant.id)
-            .where(CreditGrant.account_id == account_id, active_grant(now))
+    return FastStatement(
+        select(
+            CreditGrant.bucket,
+            CreditGrant.amount,
+            CreditGrant.remaining - func.coalesce(held.c.held, 0),
+            CreditGrant.expires_at,
         )
-    ).all()
+        .outerjoin(held, held.c.grant_id == CreditGrant.id)
+        .where(CreditGrant.account_id == account_id, active_grant(bindparam("now", type_=UtcDateTime)))
+    )
+
+
+# Read by the balance endpoint and by every paid action (a fast statement, see db/fast.py).
+_ACTIVE_GRANTS = _active_grants_statement()
+
+
+async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> Balance:
+    rows = await _ACTIVE_GRANTS.all(session, {"account_id": account_id, "now": now})
     amounts = dict.fromkeys(BUCKETS, 0)
     balances = dict.fromkeys(BUCKETS, 0)
     reset_at: datetime | None = None

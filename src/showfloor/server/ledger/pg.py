@@ -13,32 +13,42 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
 
-_SPEND = text(
-    "SELECT status, operation_id, hold_id, amount, other_kind, available FROM ledger_spend("
-    ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
-    ":resource_type, :resource_id)"
+# Rows are read by position (fast statements, see db/fast.py):
+# ledger_spend → status, operation_id, hold_id, amount, other_kind, available;
+# ledger_settle → status, operation_id, amount, other_kind, outstanding.
+_SPEND = FastStatement(
+    text(
+        "SELECT status, operation_id, hold_id, amount, other_kind, available FROM ledger_spend("
+        ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
+        ":resource_type, :resource_id)"
+    )
 )
-_SETTLE = text(
-    "SELECT status, operation_id, amount, other_kind, outstanding FROM ledger_settle("
-    ":kind, :hold_id, :amount, :op_key, :now, :ctx_account_id, :api_key_id, :call_source, "
-    ":business_code, :resource_type, :resource_id)"
+_SETTLE = FastStatement(
+    text(
+        "SELECT status, operation_id, amount, other_kind, outstanding FROM ledger_settle("
+        ":kind, :hold_id, :amount, :op_key, :now, :ctx_account_id, :api_key_id, :call_source, "
+        ":business_code, :resource_type, :resource_id)"
+    )
 )
 # Several settlements of one hold in one statement: the calls run one after the other, in order, each
 # seeing the writes of the previous ones (a VOLATILE function takes a new snapshot per statement).
-_SETTLE_MANY = text(
-    "SELECT r.status, r.operation_id, r.amount, r.other_kind, r.outstanding "
-    "FROM unnest(CAST(:kinds AS text[]), CAST(:amounts AS bigint[]), CAST(:op_keys AS text[]), "
-    "CAST(:ctx_account_ids AS bigint[]), CAST(:api_key_ids AS bigint[]), CAST(:call_sources AS text[]), "
-    "CAST(:business_codes AS text[]), CAST(:resource_types AS text[]), CAST(:resource_ids AS text[])) "
-    "WITH ORDINALITY AS x(kind, amount, op_key, ctx_account_id, api_key_id, call_source, business_code, "
-    "resource_type, resource_id, n) "
-    "CROSS JOIN LATERAL ledger_settle(x.kind, CAST(:hold_id AS bigint), x.amount, x.op_key, "
-    "CAST(:now AS timestamptz), x.ctx_account_id, x.api_key_id, x.call_source, x.business_code, "
-    "x.resource_type, x.resource_id) AS r "
-    "ORDER BY x.n"
+_SETTLE_MANY = FastStatement(
+    text(
+        "SELECT r.status, r.operation_id, r.amount, r.other_kind, r.outstanding "
+        "FROM unnest(CAST(:kinds AS text[]), CAST(:amounts AS bigint[]), CAST(:op_keys AS text[]), "
+        "CAST(:ctx_account_ids AS bigint[]), CAST(:api_key_ids AS bigint[]), CAST(:call_sources AS text[]), "
+        "CAST(:business_codes AS text[]), CAST(:resource_types AS text[]), CAST(:resource_ids AS text[])) "
+        "WITH ORDINALITY AS x(kind, amount, op_key, ctx_account_id, api_key_id, call_source, business_code, "
+        "resource_type, resource_id, n) "
+        "CROSS JOIN LATERAL ledger_settle(x.kind, CAST(:hold_id AS bigint), x.amount, x.op_key, "
+        "CAST(:now AS timestamptz), x.ctx_account_id, x.api_key_id, x.call_source, x.business_code, "
+        "x.resource_type, x.resource_id) AS r "
+        "ORDER BY x.n"
+    )
 )
 
 
@@ -46,13 +56,11 @@ def uses_functions(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _call(session: AsyncSession, stmt: Any, params: dict[str, Any]) -> Any:
+async def _call(session: AsyncSession, stmt: FastStatement, params: dict[str, Any]) -> Any:
     # The function writes with SQL, not through the unit of work: flush what the caller added first,
     # as the Python path's own flush would have.
     await session.flush()
-    # On the session's connection: a Core execution skips the ORM's per-statement machinery.
-    connection = await session.connection()
-    return (await connection.execute(stmt, params)).one()
+    return await stmt.one(session, params)
 
 
 def _conflict(op_key: str, kind: str, amount: int) -> Conflict:
@@ -82,18 +90,18 @@ async def spend(
             "resource_id": ctx.resource_id,
         },
     )
-    status = row.status
+    status, operation_id, hold_id, spent, other_kind, available = row
     if status == "not_found":
         raise NotFound(f"Account {ctx.account_id} not found")
     if status == "no_key":
         raise InvalidRequest("An operation key is required")
     if status == "conflict":
-        raise _conflict(op_key, row.other_kind, int(row.amount))
+        raise _conflict(op_key, other_kind, int(spent))
     if status == "insufficient":
-        raise InsufficientCredits(amount, int(row.available))
+        raise InsufficientCredits(amount, int(available))
     assert status in ("created", "replayed"), status
-    result = OperationResult(int(row.operation_id), int(row.amount), replayed=status == "replayed")
-    return result, None if row.hold_id is None else int(row.hold_id)
+    result = OperationResult(int(operation_id), int(spent), replayed=status == "replayed")
+    return result, None if hold_id is None else int(hold_id)
 
 
 async def settle(
@@ -127,7 +135,7 @@ async def settle(
 
 
 def _settled(row: Any, kind: str, hold_id: int, op_key: str) -> OperationResult:
-    status = row.status
+    status, operation_id, amount, other_kind, outstanding = row
     if status == "not_found":
         raise NotFound(f"Hold {hold_id} not found")
     if status == "foreign":
@@ -135,15 +143,14 @@ def _settled(row: Any, kind: str, hold_id: int, op_key: str) -> OperationResult:
     if status == "no_key":
         raise InvalidRequest("An operation key is required")
     if status == "conflict":
-        raise _conflict(op_key, row.other_kind, int(row.amount))
+        raise _conflict(op_key, other_kind, int(amount))
     if status == "exceeds":
-        outstanding = int(row.outstanding)
         raise Conflict(
-            f"Cannot {kind} {int(row.amount)} credits: hold {hold_id} has {outstanding} outstanding",
-            outstandingCredits=outstanding,
+            f"Cannot {kind} {int(amount)} credits: hold {hold_id} has {int(outstanding)} outstanding",
+            outstandingCredits=int(outstanding),
         )
     assert status in ("created", "replayed"), status
-    return OperationResult(int(row.operation_id), int(row.amount), replayed=status == "replayed")
+    return OperationResult(int(operation_id), int(amount), replayed=status == "replayed")
 
 
 async def settle_many(
@@ -155,23 +162,20 @@ async def settle_many(
         return [getattr(s.ctx, name) if s.ctx is not None else None for s in settlements]
 
     await session.flush()
-    connection = await session.connection()
-    rows = (
-        await connection.execute(
-            _SETTLE_MANY,
-            {
-                "hold_id": hold_id,
-                "now": now,
-                "kinds": [s.kind for s in settlements],
-                "amounts": [s.amount for s in settlements],
-                "op_keys": [s.op_key for s in settlements],
-                "ctx_account_ids": ctx_field("account_id"),
-                "api_key_ids": ctx_field("api_key_id"),
-                "call_sources": ctx_field("call_source"),
-                "business_codes": ctx_field("business_code"),
-                "resource_types": ctx_field("resource_type"),
-                "resource_ids": ctx_field("resource_id"),
-            },
-        )
-    ).all()
+    rows = await _SETTLE_MANY.all(
+        session,
+        {
+            "hold_id": hold_id,
+            "now": now,
+            "kinds": [s.kind for s in settlements],
+            "amounts": [s.amount for s in settlements],
+            "op_keys": [s.op_key for s in settlements],
+            "ctx_account_ids": ctx_field("account_id"),
+            "api_key_ids": ctx_field("api_key_id"),
+            "call_sources": ctx_field("call_source"),
+            "business_codes": ctx_field("business_code"),
+            "resource_types": ctx_field("resource_type"),
+            "resource_ids": ctx_field("resource_id"),
+        },
+    )
     return [_settled(row, s.kind, hold_id, s.op_key) for row, s in zip(rows, settlements, strict=True)]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.models import Account, Plan, PlanPrice
 
 
@@ -37,15 +38,20 @@ DEFAULT_PRICES: dict[Action, int] = {
 }
 
 
+# Read by every paid action of an account on a plan (a fast statement, see db/fast.py).
+_PLAN_PRICES = FastStatement(
+    select(PlanPrice.action, PlanPrice.credits).where(
+        PlanPrice.plan_id == bindparam("plan_id", type_=BigInteger)
+    )
+)
+
+
 async def plan_prices(session: AsyncSession, plan_id: int | None) -> dict[Action, int]:
     """Every action's price for a plan (``None``: the default plan); unnamed actions take the default."""
     prices = dict(DEFAULT_PRICES)
     if plan_id is None:
         return prices
-    rows = await session.execute(
-        select(PlanPrice.action, PlanPrice.credits).where(PlanPrice.plan_id == plan_id)
-    )
-    for action, credits in rows:
+    for action, credits in await _PLAN_PRICES.all(session, {"plan_id": plan_id}):
         if action in Action.__members__.values():
             prices[Action(action)] = int(credits)
     return prices

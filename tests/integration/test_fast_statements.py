@@ -1,0 +1,116 @@
+"""Fast statements (db/fast.py): same rows as SQLAlchemy, inside the unit's transaction, outages → 503."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import BigInteger, bindparam, func, select, text
+
+from showfloor.server.access.service import LAYER_BASE, record_event_unlock, unlocked_layers
+from showfloor.server.accounts import service as accounts
+from showfloor.server.db.fast import DatabaseUnavailable, FastStatement, run_on_driver
+from showfloor.server.db.uow import Database
+from showfloor.server.ledger import service as ledger
+from showfloor.server.ledger.balance import get_balance
+from showfloor.server.models import Account, CreditGrant, Event, EventUnlock
+from tests.factories import make_event
+
+GRANTS_OF = FastStatement(
+    select(CreditGrant.id, CreditGrant.bucket, CreditGrant.remaining, CreditGrant.expires_at)
+    .where(CreditGrant.account_id == bindparam("account_id", type_=BigInteger))
+    .order_by(CreditGrant.id)
+)
+
+
+async def _account_with_grants(db: Database) -> int:
+    async with db.write() as session:
+        account = await accounts.create_account(session, "fast")
+        await ledger.grant(session, account.id, "gift", 700, expires_at=None, op_key="g1")
+        await ledger.grant(
+            session, account.id, "addon", 300, expires_at=datetime(2099, 1, 1, tzinfo=UTC), op_key="g2"
+        )
+        return account.id
+
+
+async def test_rows_match_sqlalchemy_on_both_backends(db: Database) -> None:
+    account_id = await _account_with_grants(db)
+    async with db.read() as session:
+        fast = await GRANTS_OF.all(session, {"account_id": account_id})
+        plain = (await session.execute(GRANTS_OF.stmt, {"account_id": account_id})).all()
+    assert [tuple(r) for r in fast] == [tuple(r) for r in plain]
+    assert [r[1] for r in fast] == ["gift", "addon"]
+    assert fast[1][3] == datetime(2099, 1, 1, tzinfo=UTC)  # aware UTC on both backends
+
+
+async def test_first_and_one(db: Database) -> None:
+    account_id = await _account_with_grants(db)
+    async with db.read() as session:
+        assert (await GRANTS_OF.first(session, {"account_id": account_id}))[1] == "gift"
+        assert await GRANTS_OF.first(session, {"account_id": account_id + 999}) is None
+        with pytest.raises(LookupError):
+            await GRANTS_OF.one(session, {"account_id": account_id})  # two rows
+
+
+async def test_a_write_in_a_rolled_back_unit_is_undone(db: Database) -> None:
+    """The fast statement is the unit's FIRST statement: it must still run inside its transaction."""
+    account_id = await _account_with_grants(db)
+    async with db.write() as session:
+        event = await make_event(session, contact_count=3)
+    with pytest.raises(RuntimeError):
+        async with db.write() as session:
+            assert await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
+            raise RuntimeError("roll back")
+    async with db.read() as session:
+        assert await unlocked_layers(session, account_id, event.id) == set()
+    async with db.write() as session:
+        assert await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
+        assert not await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
+    async with db.read() as session:
+        count = await session.scalar(select(func.count()).select_from(EventUnlock))
+    assert count == 1
+
+
+async def test_pending_orm_rows_are_flushed_before_a_fast_write(db: Database) -> None:
+    """A fast statement bypasses the unit of work; rows the caller added must reach the database first."""
+    account_id = await _account_with_grants(db)
+    async with db.write() as session:
+        # Added, not flushed: the unlock row's foreign key to it holds only if the flush comes first.
+        session.add(Event(id=987_654_321, event_id="PENDING-1", name="Pending", contact_count=1,
+                          categories=[], topics=[]))  # fmt: skip
+        assert await record_event_unlock(session, account_id, 987_654_321, LAYER_BASE, None)
+    async with db.read() as session:
+        assert await unlocked_layers(session, account_id, 987_654_321) == {LAYER_BASE}
+
+
+async def test_fast_balance_equals_the_python_definition(db: Database) -> None:
+    account_id = await _account_with_grants(db)
+    async with db.write() as session:
+        await ledger.hold(session, ledger.ChargeContext(account_id), 100, "h1")
+        await ledger.debit(session, ledger.ChargeContext(account_id), 50, "d1")
+    async with db.read() as session:
+        balance = await get_balance(session, account_id, datetime.now(UTC))
+    # The expiring add-on spends before the gift: 300 − 100 held − 50 debited; the gift is untouched.
+    assert balance.balances == {"subscription": 0, "addon": 150, "gift": 700}
+    assert balance.amounts == {"subscription": 0, "addon": 300, "gift": 700}
+
+
+async def test_a_dead_connection_is_database_unavailable_and_leaves_the_pool(pg_db: Database) -> None:
+    async with pg_db.engine.connect() as conn:
+        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        await conn.commit()
+        async with pg_db.engine.connect() as killer:
+            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await killer.commit()
+        with pytest.raises(DatabaseUnavailable):
+            await run_on_driver(conn, "SELECT 1", [])
+        assert conn.invalidated
+    async with pg_db.read() as session:  # the pool hands out a working connection again
+        assert (await FastStatement(select(func.count()).select_from(Account)).one(session))[0] >= 0
+
+
+async def test_a_statement_error_is_not_an_outage(pg_db: Database) -> None:
+    async with pg_db.engine.connect() as conn:
+        with pytest.raises(Exception) as caught:
+            await run_on_driver(conn, "SELECT 1/0", [])
+        assert not isinstance(caught.value, DatabaseUnavailable)
