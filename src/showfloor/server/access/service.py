@@ -195,11 +195,13 @@ async def record_contact_unlock(
 
 
 # PostgreSQL: one statement of fixed shape whatever the batch size (the server prepares it once).
-_PG_RECORD_CONTACTS = text(
-    "INSERT INTO contact_unlocks (account_id, personnel_id, kind, value, operation_id, created_at) "
-    "SELECT :account_id, x.pid, :kind, x.value, NULL, :now "
-    "FROM unnest(CAST(:pids AS bigint[]), CAST(:vals AS text[])) WITH ORDINALITY AS x(pid, value, n) "
-    "ORDER BY x.n ON CONFLICT (account_id, personnel_id, kind) DO NOTHING RETURNING personnel_id, id"
+_PG_RECORD_CONTACTS = FastStatement(
+    text(
+        "INSERT INTO contact_unlocks (account_id, personnel_id, kind, value, operation_id, created_at) "
+        "SELECT :account_id, x.pid, :kind, x.value, NULL, :now "
+        "FROM unnest(CAST(:pids AS bigint[]), CAST(:vals AS text[])) WITH ORDINALITY AS x(pid, value, n) "
+        "ORDER BY x.n ON CONFLICT (account_id, personnel_id, kind) DO NOTHING RETURNING personnel_id, id"
+    )
 )
 
 
@@ -222,7 +224,8 @@ async def record_contact_unlocks(
             "pids": people,
             "vals": [delivered[p] for p in people],
         }
-        rows = (await session.execute(_PG_RECORD_CONTACTS, params)).all()
+        await session.flush()
+        rows = list(await _PG_RECORD_CONTACTS.all(session, params))
     else:
         values = [
             {
@@ -241,7 +244,7 @@ async def record_contact_unlocks(
             .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
             .returning(ContactUnlock.personnel_id, ContactUnlock.id)
         )
-        rows = (await session.execute(stmt)).all()
+        rows = list((await session.execute(stmt)).all())
     return {int(p): int(i) for p, i in rows}
 
 

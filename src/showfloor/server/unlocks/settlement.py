@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 
@@ -90,12 +91,7 @@ async def settle_items(
         captures = {i: operations[f"task:{task.id}:item:{i}:capture"] for i in captured_items}
         await _link_captures(session, captures, {i: contact_ids[delivered[i]] for i in captures})
     # Row-locking decrement, last: of two concurrent last settlements, the second sees the first's count.
-    left = await session.scalar(
-        update(TASKS)
-        .where(TASKS.c.id == task.id)
-        .values(items_left=TASKS.c.items_left - len(rows))
-        .returning(TASKS.c.items_left)
-    )
+    left = (await _DECREMENT.one(session, {"task_id": task.id, "settled": len(rows)}))[0]
     if left == 0:
         await finish_task(session, task.id, now)
     return len(rows)
@@ -117,20 +113,33 @@ _TASK_FIELDS = "id, account_id, api_key_id, kind, call_source, business_code, un
 
 # PostgreSQL: fixed statements over arrays, so each is compiled and prepared once whatever the group
 # size (a statement per group size would be compiled, and prepared by the server, again and again).
-_PG_GUARD = text(
-    "UPDATE unlock_task_items AS i SET status = x.status, value = coalesce(x.value, i.value), "
-    "error_code = coalesce(x.error_code, i.error_code), settled_at = :now "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:vals AS text[]), "
-    "CAST(:errors AS text[])) AS x(id, status, value, error_code), unlock_tasks AS t "
-    "WHERE i.id = x.id AND i.status NOT IN ('unlocked', 'failed') AND t.id = i.task_id "
-    "RETURNING i.id, i.task_id, i.personnel_id, "
-    + ", ".join(f"t.{f.strip()} AS task_{f.strip()}" for f in _TASK_FIELDS.split(","))
+# They are fast statements (db/fast.py): rows are read by position. The guard returns the item's id,
+# task id and person, then the task's fields in ``_TASK_FIELDS`` order.
+_PG_GUARD = FastStatement(
+    text(
+        "UPDATE unlock_task_items AS i SET status = x.status, value = coalesce(x.value, i.value), "
+        "error_code = coalesce(x.error_code, i.error_code), settled_at = :now "
+        "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:vals AS text[]), "
+        "CAST(:errors AS text[])) AS x(id, status, value, error_code), unlock_tasks AS t "
+        "WHERE i.id = x.id AND i.status NOT IN ('unlocked', 'failed') AND t.id = i.task_id "
+        "RETURNING i.id, i.task_id, i.personnel_id, "
+        + ", ".join(f"t.{f.strip()}" for f in _TASK_FIELDS.split(","))
+    )
 )
-_PG_LINK = text(
-    "WITH items AS (UPDATE unlock_task_items AS i SET operation_id = x.op "
-    "FROM unnest(CAST(:item_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE i.id = x.id) "
-    "UPDATE contact_unlocks AS c SET operation_id = x.op "
-    "FROM unnest(CAST(:contact_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE c.id = x.id"
+_PG_LINK = FastStatement(
+    text(
+        "WITH items AS (UPDATE unlock_task_items AS i SET operation_id = x.op "
+        "FROM unnest(CAST(:item_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE i.id = x.id) "
+        "UPDATE contact_unlocks AS c SET operation_id = x.op "
+        "FROM unnest(CAST(:contact_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE c.id = x.id"
+    )
+)
+# The row-locking decrement of the task's counter (both backends).
+_DECREMENT = FastStatement(
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("task_id", type_=BigInteger))
+    .values(items_left=TASKS.c.items_left - bindparam("settled", type_=Integer))
+    .returning(TASKS.c.items_left)
 )
 
 
@@ -154,9 +163,10 @@ async def _claim_for_settlement(
             "vals": [values.get(i) for i in ids],
             "errors": [errors.get(i) for i in ids],
         }
-        found = (await session.execute(_PG_GUARD, params)).all()
-        rows = [(int(r.id), int(r.task_id), int(r.personnel_id)) for r in found]
-        tasks = {_Task(*(getattr(r, f"task_{f.strip()}") for f in _TASK_FIELDS.split(","))) for r in found}
+        await session.flush()
+        found = await _PG_GUARD.all(session, params)
+        rows = [(int(r[0]), int(r[1]), int(r[2])) for r in found]
+        tasks = {_Task(*r[3:]) for r in found}
     else:
         items = ITEMS
         value = items.c.value if not values else case(values, value=items.c.id, else_=items.c.value)
@@ -222,7 +232,7 @@ async def _link_captures(session: AsyncSession, items: dict[int, int], contacts:
     ids = sorted(items)
     if _is_pg(session):
         params = {"item_ids": ids, "contact_ids": [contacts[i] for i in ids], "ops": [items[i] for i in ids]}
-        await session.execute(_PG_LINK, params)
+        await _PG_LINK.all(session, params)
         return
     item_table, contact_table = ITEMS, CONTACTS
     await session.execute(
