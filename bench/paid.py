@@ -33,7 +33,7 @@ from showfloor.server.ledger import service as ledger
 from showfloor.server.models import Event, Exhibitor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cpu import CpuMeter, phase_cost  # noqa: E402
+from cpu import CpuMeter, phase_cost
 
 BIN = Path(sys.executable).parent
 EVENTS_PER_CLIENT = 2500

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
-from sqlalchemy import BigInteger, bindparam, func, select, text
+from sqlalchemy import BigInteger, bindparam, event, func, select, text
 
 from showfloor.server.access.service import LAYER_BASE, record_event_unlock, unlocked_layers
 from showfloor.server.accounts import service as accounts
+from showfloor.server.app import create_app
+from showfloor.server.config import Settings
 from showfloor.server.db.fast import DatabaseUnavailable, FastStatement, run_on_driver
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.models import Account, CreditGrant, Event, EventUnlock
+from tests.conftest import AccountFixture
 from tests.factories import make_event
 
 GRANTS_OF = FastStatement(
@@ -114,3 +119,31 @@ async def test_a_statement_error_is_not_an_outage(pg_db: Database) -> None:
         with pytest.raises(Exception) as caught:
             await run_on_driver(conn, "SELECT 1/0", [])
         assert not isinstance(caught.value, DatabaseUnavailable)
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """The app, and a log of every connection checkout from its pool."""
+    app = create_app(settings, run_background_jobs=False)
+    checkouts: list[str] = []
+    async with app.router.lifespan_context(app):
+        pool = app.state.db.engine.sync_engine.pool
+        event.listen(pool, "checkout", lambda *_: checkouts.append("checkout"))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://showfloor.test") as client:
+            yield client, checkouts
+
+
+async def test_a_read_request_is_one_unit_and_a_refused_one_none(
+    served: tuple[httpx.AsyncClient, list[str]], account: AccountFixture
+) -> None:
+    client, checkouts = served
+    assert (await client.get("/external/credits/balance", headers=account.headers)).status_code == 200
+    assert len(checkouts) == 1  # the key lookup and the balance share the route's read unit
+    checkouts.clear()
+    assert (await client.get("/external/credits/balance")).status_code == 401  # no key: no database
+    assert (await client.get("/external/events/list", params={"page": "0"})).status_code == 401
+    assert checkouts == []
+    unknown = {"Authorization": "Bearer sk_" + "0" * 16 + "_" + "0" * 64}  # well formed, unknown
+    assert (await client.get("/external/events/list", headers=unknown)).status_code == 401
+    assert len(checkouts) == 1

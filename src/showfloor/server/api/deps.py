@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal, authenticate
 from showfloor.server.api.ratelimit import RateLimiter
@@ -37,25 +39,59 @@ def bearer_key(authorization: str | None) -> str:
     return key.strip()
 
 
+async def _admit(request: Request, authorization: str | None) -> str:
+    """Checks before any database work: the per-IP rate limit and the header's shape (401)."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        await limiter.check_ip(request.client.host if request.client else "unknown")
+    return bearer_key(authorization)
+
+
+async def _admitted(request: Request, response: Response, principal: Principal) -> Principal:
+    account_id_var.set(principal.account_id)
+    key_prefix_var.set(principal.key_prefix)
+    request.state.principal = principal
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        verdict = await limiter.check_key(principal.key_prefix)
+        response.headers.update(verdict.headers())
+    return principal
+
+
 async def current_principal(
     request: Request,
     response: Response,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is not None:
-        await limiter.check_ip(request.client.host if request.client else "unknown")
-    key = bearer_key(authorization)
+    """The caller, authenticated in a unit of its own (paid routes: their work runs in a write unit)."""
+    key = await _admit(request, authorization)
     db: Database = request.app.state.db
     async with db.read() as session:
         principal = await authenticate(session, key)
-    account_id_var.set(principal.account_id)
-    key_prefix_var.set(principal.key_prefix)
-    request.state.principal = principal
-    if limiter is not None:
-        verdict = await limiter.check_key(principal.key_prefix)
-        response.headers.update(verdict.headers())
-    return principal
+    return await _admitted(request, response, principal)
+
+
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The read unit of a read route: the key is looked up in it too, so a request is one unit, not
+    two. Closed when the route function returns, before the response is sent (``scope="function"``).
+    The session connects lazily: a request refused before its first query takes no connection."""
+    db: Database = request.app.state.db
+    async with db.read() as session:
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
+
+
+async def read_principal(
+    request: Request,
+    response: Response,
+    session: ReadSession,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The caller of a read route, authenticated inside the route's own read unit."""
+    key = await _admit(request, authorization)
+    return await _admitted(request, response, await authenticate(session, key))
 
 
 async def call_source(x_call_source: Annotated[str | None, Header()] = None) -> str:
@@ -65,6 +101,7 @@ async def call_source(x_call_source: Annotated[str | None, Header()] = None) -> 
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+ReadPrincipal = Annotated[Principal, Depends(read_principal)]
 DB = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CallSource = Annotated[str, Depends(call_source)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from showfloor.server.actions.precheck import precheck
-from showfloor.server.api.deps import CALL_SOURCES, DB, AppSettings, CallSource, CurrentPrincipal
+from showfloor.server.api.deps import CALL_SOURCES, AppSettings, CallSource, ReadPrincipal, ReadSession
 
 router = APIRouter(prefix="/external/actions", tags=["actions"])
 
@@ -27,11 +27,14 @@ class PrecheckBody(BaseModel):
 
 @router.post("/precheck", summary="Precheck an external action (never charges, never writes)")
 async def precheck_action(
-    body: PrecheckBody, principal: CurrentPrincipal, header_source: CallSource, db: DB, settings: AppSettings
+    body: PrecheckBody,
+    principal: ReadPrincipal,
+    session: ReadSession,
+    header_source: CallSource,
+    settings: AppSettings,
 ) -> dict[str, Any]:
     source = (body.call_source or "").strip().lower()
     call_source = source if source in CALL_SOURCES else header_source
-    async with db.read() as session:
-        return await precheck(
-            session, principal.account_id, body.action_type, body.params, call_source, settings.preview_limit
-        )
+    return await precheck(
+        session, principal.account_id, body.action_type, body.params, call_source, settings.preview_limit
+    )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
+from showfloor.server.api.deps import DB, AppSettings, ReadPrincipal, ReadSession
 from showfloor.server.api.idempotency import PaidContext, run_paid
 from showfloor.server.api.openapi import error_responses
 from showfloor.server.unlocks import service
@@ -82,16 +82,14 @@ TaskId = Annotated[str, Path(alias="taskId", description="Task id returned as `t
 @router.get(
     "/unlock-tasks/{taskId}", summary="Poll a contact email unlock task", responses=error_responses(404)
 )
-async def email_task(task_id: TaskId, principal: CurrentPrincipal, db: DB) -> dict[str, Any]:
-    async with db.read() as session:
-        view = await service.task_status(session, principal.account_id, "email", task_id)
+async def email_task(task_id: TaskId, principal: ReadPrincipal, session: ReadSession) -> dict[str, Any]:
+    view = await service.task_status(session, principal.account_id, "email", task_id)
     return view.body()
 
 
 @router.get(
     "/unlock-phone-tasks/{taskId}", summary="Poll a contact phone unlock task", responses=error_responses(404)
 )
-async def phone_task(task_id: TaskId, principal: CurrentPrincipal, db: DB) -> dict[str, Any]:
-    async with db.read() as session:
-        view = await service.task_status(session, principal.account_id, "phone", task_id)
+async def phone_task(task_id: TaskId, principal: ReadPrincipal, session: ReadSession) -> dict[str, Any]:
+    view = await service.task_status(session, principal.account_id, "phone", task_id)
     return view.body()

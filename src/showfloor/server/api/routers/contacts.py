@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from showfloor.server.api.deps import DB, CurrentPrincipal
+from showfloor.server.api.deps import DB, ReadPrincipal, ReadSession
 from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog.contacts import ContactSearch, search_contacts
 from showfloor.server.errors import InvalidRequest
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/external/contacts", tags=["contacts"])
 
 @router.get("/search", summary="Company-scoped contact search")
 async def contacts_search(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
+    session: ReadSession,
     db: DB,
     company_name: Annotated[str, Query(min_length=1, max_length=200)],
     role: Annotated[str | None, Query(max_length=200)] = None,
@@ -30,8 +31,7 @@ async def contacts_search(
     if not company_name.strip():
         raise InvalidRequest("company_name must not be blank", field="company_name")
     query = ContactSearch(company_name=company_name, role=role, person_name=person_name)
-    async with db.read() as session:
-        items, total = await search_contacts(
-            session, principal.account_id, query, page, page_size, sqlite=db.is_sqlite
-        )
+    items, total = await search_contacts(
+        session, principal.account_id, query, page, page_size, sqlite=db.is_sqlite
+    )
     return envelope(items, total, page, page_size)

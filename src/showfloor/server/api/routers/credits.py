@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from showfloor.server.api.deps import DB, CurrentPrincipal
+from showfloor.server.api.deps import ReadPrincipal, ReadSession
 from showfloor.server.api.pagination import Page, PageQuery, envelope
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
@@ -49,9 +49,8 @@ class CreditTransaction(BaseModel):
 
 
 @router.get("/balance", response_model=CreditBalance, summary="Credit balance of the API key owner")
-async def balance(principal: CurrentPrincipal, db: DB) -> CreditBalance:
-    async with db.read() as session:
-        b = await get_balance(session, principal.account_id, datetime.now(UTC))
+async def balance(principal: ReadPrincipal, session: ReadSession) -> CreditBalance:
+    b = await get_balance(session, principal.account_id, datetime.now(UTC))
     return CreditBalance(
         totalAmount=b.total_amount,
         totalBalance=b.total_balance,
@@ -72,14 +71,13 @@ async def balance(principal: CurrentPrincipal, db: DB) -> CreditBalance:
     summary="Ledger history of the API key owner's account, newest first",
 )
 async def transactions(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     page: PageQuery = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
     entry_type: Annotated[str | None, Query(alias="type", max_length=16)] = None,
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        items, total = await list_entries(
-            session, principal.account_id, page=page, page_size=page_size, entry_type=entry_type
-        )
+    items, total = await list_entries(
+        session, principal.account_id, page=page, page_size=page_size, entry_type=entry_type
+    )
     return envelope([item.to_api() for item in items], total, page, page_size)

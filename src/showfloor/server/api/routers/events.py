@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from showfloor.server.api.deps import DB, CurrentPrincipal
+from showfloor.server.api.deps import ReadPrincipal, ReadSession
 from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog import events
@@ -23,8 +23,8 @@ EventRef = Annotated[str, Query(min_length=1, max_length=100)]
 
 @router.get("/list", summary="List events")
 async def list_events(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     page: PageParam = 1,
     page_size: PageSizeParam = 20,
     keyword: Annotated[str | None, Query(max_length=200)] = None,
@@ -50,22 +50,19 @@ async def list_events(
         sponsor_match_starred=sponsor_match_starred,
         has_visitors=has_visitors,
     )
-    async with db.read() as session:
-        items, total = await events.list_events(session, filters, page, page_size)
+    items, total = await events.list_events(session, filters, page, page_size)
     return envelope(items, total, page, page_size)
 
 
 @router.get("/brief", summary="Get event brief", responses=error_responses(404))
-async def event_brief(principal: CurrentPrincipal, db: DB, event_id: EventRef) -> dict[str, Any]:
-    async with db.read() as session:
-        return await events.event_brief(session, event_id)
+async def event_brief(principal: ReadPrincipal, session: ReadSession, event_id: EventRef) -> dict[str, Any]:
+    return await events.event_brief(session, event_id)
 
 
 @router.get("/{id}", summary="Get event detail", responses=error_responses(404))
 async def event_detail(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     event_ref: Annotated[str, Path(alias="id", min_length=1, max_length=100)],
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        return await events.event_detail(session, event_ref)
+    return await events.event_detail(session, event_ref)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette import status
 
-from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
+from showfloor.server.api.deps import AppSettings, ReadPrincipal, ReadSession
 from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import PageQuery, envelope, page_field
 from showfloor.server.catalog import exhibitor_lookup
@@ -38,8 +38,8 @@ DepartmentB = Annotated[list[str] | None, Query(alias="department[]")]
 
 @router.get("/list", summary="List event exhibitors", responses=error_responses(404))
 async def list_exhibitors(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     settings: AppSettings,
     event_id: Annotated[str, Query(min_length=1, max_length=100)],
     page: PageParam = 1,
@@ -67,41 +67,38 @@ async def list_exhibitors(
         management_levels=multi_values(management_level, management_level_b),
         departments=multi_values(department, department_b),
     )
-    async with db.read() as session:
-        return await list_event_exhibitors(
-            session,
-            principal.account_id,
-            principal.plan_id,
-            event_id,
-            filters,
-            page,
-            page_size,
-            preview_limit=settings.preview_limit,
-            personnel_limit=personnel_limit,
-        )
+    return await list_event_exhibitors(
+        session,
+        principal.account_id,
+        principal.plan_id,
+        event_id,
+        filters,
+        page,
+        page_size,
+        preview_limit=settings.preview_limit,
+        personnel_limit=personnel_limit,
+    )
 
 
 @router.get("/profile", summary="Get exhibitor profile", responses=error_responses(404))
 async def exhibitor_profile(
-    principal: CurrentPrincipal, db: DB, exhibitor_id: ExhibitorRef
+    principal: ReadPrincipal, session: ReadSession, exhibitor_id: ExhibitorRef
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        return await exhibitor_lookup.exhibitor_profile(session, exhibitor_id)
+    return await exhibitor_lookup.exhibitor_profile(session, exhibitor_id)
 
 
 @router.get("/events", summary="List exhibitor related events", responses=error_responses(404))
 async def exhibitor_events(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     exhibitor_id: ExhibitorRef,
     attendance_scope: AttendanceScope = "all",
     page: PageParam = 1,
     page_size: PageSizeParam = 20,
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        items, total = await exhibitor_lookup.exhibitor_events(
-            session, exhibitor_id, attendance_scope, page, page_size
-        )
+    items, total = await exhibitor_lookup.exhibitor_events(
+        session, exhibitor_id, attendance_scope, page, page_size
+    )
     return envelope(items, total, page, page_size)
 
 
@@ -115,9 +112,10 @@ class ExhibitorSearchBody(BaseModel):
 
 
 @router.post("/search", status_code=status.HTTP_201_CREATED, summary="Search exhibitors by company context")
-async def search_exhibitors(principal: CurrentPrincipal, db: DB, body: ExhibitorSearchBody) -> dict[str, Any]:
-    async with db.read() as session:
-        items, total = await exhibitor_lookup.search_exhibitors(
-            session, body.company_url, body.target_audience, body.page, body.pageSize
-        )
+async def search_exhibitors(
+    principal: ReadPrincipal, session: ReadSession, body: ExhibitorSearchBody
+) -> dict[str, Any]:
+    items, total = await exhibitor_lookup.search_exhibitors(
+        session, body.company_url, body.target_audience, body.page, body.pageSize
+    )
     return envelope(items, total, body.page, body.pageSize)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from showfloor.server.api.deps import DB, AppSettings, CurrentPrincipal
+from showfloor.server.api.deps import DB, AppSettings, ReadPrincipal, ReadSession
 from showfloor.server.api.openapi import error_responses
 from showfloor.server.api.pagination import PageQuery, envelope
 from showfloor.server.catalog import personnel as service
@@ -49,7 +49,8 @@ def parse_source_types(values: list[str] | None) -> tuple[str, ...]:
     responses=error_responses(404),
 )
 async def list_personnel(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
+    session: ReadSession,
     db: DB,
     settings: AppSettings,
     event_id: Annotated[str, Query(min_length=1, max_length=100)],
@@ -68,25 +69,25 @@ async def list_personnel(
         search_query=search_query.strip() or None if search_query else None,
         source_types=parse_source_types(source_type),
     )
-    async with db.read() as session:
-        result = await service.list_event_personnel(
-            session,
-            principal.account_id,
-            principal.plan_id,
-            event_id,
-            filters,
-            page,
-            page_size,
-            preview_limit=settings.preview_limit,
-            sqlite=db.is_sqlite,
-        )
+    result = await service.list_event_personnel(
+        session,
+        principal.account_id,
+        principal.plan_id,
+        event_id,
+        filters,
+        page,
+        page_size,
+        preview_limit=settings.preview_limit,
+        sqlite=db.is_sqlite,
+    )
     return {**result.envelope, "semantics": result.semantics}
 
 
 @router.get("/profile", summary="One person", responses=error_responses(404))
-async def personnel_profile(principal: CurrentPrincipal, db: DB, personnel_id: PersonnelId) -> dict[str, Any]:
-    async with db.read() as session:
-        return await service.personnel_profile(session, principal.account_id, personnel_id)
+async def personnel_profile(
+    principal: ReadPrincipal, session: ReadSession, personnel_id: PersonnelId
+) -> dict[str, Any]:
+    return await service.personnel_profile(session, principal.account_id, personnel_id)
 
 
 @router.get(
@@ -95,17 +96,14 @@ async def personnel_profile(principal: CurrentPrincipal, db: DB, personnel_id: P
     responses=error_responses(404),
 )
 async def personnel_events(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     personnel_id: PersonnelId,
     attendance_scope: Scope = "all",
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        items, total = await service.events_of_person(
-            session, personnel_id, attendance_scope, page, page_size
-        )
+    items, total = await service.events_of_person(session, personnel_id, attendance_scope, page, page_size)
     return envelope(items, total, page, page_size)
 
 
@@ -115,15 +113,14 @@ async def personnel_events(
     responses=error_responses(404),
 )
 async def personnel_events_by_linkedin(
-    principal: CurrentPrincipal,
-    db: DB,
+    principal: ReadPrincipal,
+    session: ReadSession,
     linkedin_url: Annotated[str, Query(min_length=1, max_length=500)],
     attendance_scope: Scope = "all",
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
-    async with db.read() as session:
-        person, items, total = await service.events_by_linkedin(
-            session, principal.account_id, linkedin_url, attendance_scope, page, page_size
-        )
+    person, items, total = await service.events_by_linkedin(
+        session, principal.account_id, linkedin_url, attendance_scope, page, page_size
+    )
     return {"personnel": person, "events": envelope(items, total, page, page_size)}
