@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.fast import FastStatement
 from showfloor.server.errors import DomainError, InsufficientCredits, NotFound
-from showfloor.server.ledger.balance import get_balance
+from showfloor.server.ledger.balance import account_balance
 from showfloor.server.ledger.pricing import Action, plan_prices
 from showfloor.server.ledger.service import ChargeContext, debit
-from showfloor.server.models import Account
 
 # Precheck ``reason_code`` values (ActionPrecheckResponse enum).
 OK = "ok"
@@ -65,27 +62,12 @@ class Wallet:
         return self.unlimited or amount <= self.available
 
 
-def _account_flags(*, lock: bool) -> FastStatement:
-    stmt = select(Account.unlimited, Account.plan_id).where(
-        Account.id == bindparam("account_id", type_=BigInteger)
-    )
-    # FOR UPDATE takes the account row lock on PostgreSQL (the lock order starts there); SQLite renders
-    # no FOR UPDATE, its write unit already holds the database's write lock.
-    return FastStatement(stmt.with_for_update() if lock else stmt)
-
-
-# Every paid action and precheck starts here (fast statements, see db/fast.py).
-_LOCK_ACCOUNT = _account_flags(lock=True)
-_READ_ACCOUNT = _account_flags(lock=False)
-
-
 async def load_wallet(session: AsyncSession, account_id: int, now: datetime, *, lock: bool) -> Wallet:
     """The account's wallet; ``lock=True`` (execution) takes the account row lock first."""
-    row = await (_LOCK_ACCOUNT if lock else _READ_ACCOUNT).first(session, {"account_id": account_id})
-    if row is None:
+    found = await account_balance(session, account_id, now, lock=lock)
+    if found is None:
         raise NotFound(f"Account {account_id} not found")
-    unlimited, plan_id = bool(row[0]), row[1]
-    balance = await get_balance(session, account_id, now)
+    unlimited, balance = found.unlimited, found.balance
     return Wallet(
         account_id=account_id,
         unlimited=unlimited,
@@ -93,7 +75,7 @@ async def load_wallet(session: AsyncSession, account_id: int, now: datetime, *, 
         # it has left (every grant is of a positive amount, so its granted amount shows it).
         subscribed=unlimited or balance.amounts["subscription"] > 0,
         available=balance.total_balance,
-        prices=await plan_prices(session, plan_id),
+        prices=await plan_prices(session, found.plan_id),
     )
 
 
