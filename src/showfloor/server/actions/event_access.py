@@ -44,9 +44,8 @@ from showfloor.server.actions.errors import (
     NoContactsAvailable,
     VisitorDataNotAvailable,
 )
-from showfloor.server.catalog.identifiers import parse_numeric_id
+from showfloor.server.catalog.identifiers import find_event_ref
 from showfloor.server.db.fast import FastStatement
-from showfloor.server.errors import NotFound
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event
 
@@ -78,7 +77,7 @@ def _event_statement(match: Any) -> FastStatement:
     )
 
 
-# By public ``event_id`` first (as the reference advises), then by internal id; fast statements.
+# Looked up in ``find_event_ref`` order; fast statements.
 _EVENT_BY_EVENT_ID = _event_statement(Event.event_id == bindparam("key", type_=String))
 _EVENT_BY_ID = _event_statement(Event.id == bindparam("pk", type_=BigInteger))
 
@@ -86,15 +85,15 @@ _EVENT_BY_ID = _event_statement(Event.id == bindparam("pk", type_=BigInteger))
 async def _event_with_layers(
     session: AsyncSession, account_id: int, event_ref: str
 ) -> tuple[EventFacts, set[str]]:
-    key = event_ref.strip()
-    row = None
-    if key:
-        row = await _EVENT_BY_EVENT_ID.first(session, {"key": key, "account_id": account_id})
-        pk = parse_numeric_id(key)
-        if row is None and pk is not None:
-            row = await _EVENT_BY_ID.first(session, {"pk": pk, "account_id": account_id})
-    if row is None:
-        raise NotFound(f"Event not found: {event_ref}")
+    params = {"account_id": account_id}
+
+    async def by_event_id(key: str) -> Any:
+        return await _EVENT_BY_EVENT_ID.first(session, {**params, "key": key})
+
+    async def by_pk(pk: int) -> Any:
+        return await _EVENT_BY_ID.first(session, {**params, "pk": pk})
+
+    row = await find_event_ref(event_ref, by_event_id, by_pk)
     facts = EventFacts(int(row[0]), row[1], row[2], int(row[3] or 0), int(row[4] or 0))
     layers = {layer for layer, unlocked in zip(LAYERS, row[5:], strict=True) if unlocked}
     return facts, layers

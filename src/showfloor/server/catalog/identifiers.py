@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import LAYERS, EventAccess, access_from_layers, layer_columns
 from showfloor.server.errors import NotFound
 from showfloor.server.models.catalog import Event, Exhibitor, Personnel
+
+T = TypeVar("T")
 
 # Numeric ids beyond BIGINT cannot exist; comparing them would overflow on PostgreSQL.
 _MAX_ID = 2**63 - 1
@@ -22,19 +27,36 @@ def parse_numeric_id(value: str) -> int | None:
     return number if 0 < number <= _MAX_ID else None
 
 
-async def resolve_event(session: AsyncSession, id_or_event_id: str) -> Event:
-    """The event whose public ``event_id`` (preferred, as the reference advises) or internal ``id`` matches."""
+async def find_event_ref(
+    id_or_event_id: str,
+    by_event_id: Callable[[str], Awaitable[T | None]],
+    by_pk: Callable[[int], Awaitable[T | None]],
+) -> T:
+    """The one lookup order for an event reference: the public ``event_id`` first (as the reference
+    advises), then the internal ``id`` when the text can be one; ``NotFound`` otherwise."""
     key = id_or_event_id.strip()
     if key:
-        event = await session.scalar(select(Event).where(Event.event_id == key))
-        if event is not None:
-            return event
+        found = await by_event_id(key)
+        if found is not None:
+            return found
         pk = parse_numeric_id(key)
         if pk is not None:
-            event = await session.get(Event, pk)
-            if event is not None:
-                return event
+            found = await by_pk(pk)
+            if found is not None:
+                return found
     raise NotFound(f"Event not found: {id_or_event_id}")
+
+
+async def resolve_event(session: AsyncSession, id_or_event_id: str) -> Event:
+    """The event whose public ``event_id`` or internal ``id`` matches."""
+
+    async def by_event_id(key: str) -> Event | None:
+        return await session.scalar(select(Event).where(Event.event_id == key))
+
+    async def by_pk(pk: int) -> Event | None:
+        return await session.get(Event, pk)
+
+    return await find_event_ref(id_or_event_id, by_event_id, by_pk)
 
 
 async def resolve_event_with_access(
@@ -42,16 +64,16 @@ async def resolve_event_with_access(
 ) -> tuple[Event, EventAccess]:
     """``resolve_event`` and the account's access to the event, the unlocked layers read in the same query."""
     columns = layer_columns(account_id)
-    key = id_or_event_id.strip()
-    if key:
-        row = (await session.execute(select(Event, *columns).where(Event.event_id == key))).first()
-        pk = parse_numeric_id(key)
-        if row is None and pk is not None:
-            row = (await session.execute(select(Event, *columns).where(Event.id == pk))).first()
-        if row is not None:
-            layers = {layer for layer, unlocked in zip(LAYERS, row[1:], strict=True) if unlocked}
-            return row[0], await access_from_layers(session, plan_id, layers)
-    raise NotFound(f"Event not found: {id_or_event_id}")
+
+    async def by_event_id(key: str) -> Any:
+        return (await session.execute(select(Event, *columns).where(Event.event_id == key))).first()
+
+    async def by_pk(pk: int) -> Any:
+        return (await session.execute(select(Event, *columns).where(Event.id == pk))).first()
+
+    row = await find_event_ref(id_or_event_id, by_event_id, by_pk)
+    layers = {layer for layer, unlocked in zip(LAYERS, row[1:], strict=True) if unlocked}
+    return row[0], await access_from_layers(session, plan_id, layers)
 
 
 async def resolve_exhibitor(session: AsyncSession, exhibitor_id: str) -> Exhibitor:

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.fast import FastStatement
-from showfloor.server.models import Account, Plan, PlanPrice
+from showfloor.server.models import Plan, PlanPrice
 
 
 class Action(StrEnum):
@@ -64,10 +64,6 @@ async def price_of(session: AsyncSession, plan_id: int | None, action: Action) -
         select(PlanPrice.credits).where(PlanPrice.plan_id == plan_id, PlanPrice.action == action.value)
     )
     return DEFAULT_PRICES[action] if credits is None else int(credits)
-
-
-async def account_plan_id(session: AsyncSession, account_id: int) -> int | None:
-    return await session.scalar(select(Account.plan_id).where(Account.id == account_id))
 
 
 async def plan_by_name(session: AsyncSession, name: str) -> Plan | None:
