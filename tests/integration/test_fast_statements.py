@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -119,6 +120,49 @@ async def test_a_statement_error_is_not_an_outage(pg_db: Database) -> None:
         with pytest.raises(Exception) as caught:
             await run_on_driver(conn, "SELECT 1/0", [])
         assert not isinstance(caught.value, DatabaseUnavailable)
+
+
+BACKEND_PID = FastStatement(text("SELECT pg_backend_pid()"))
+
+
+async def test_fast_and_orm_statements_of_a_unit_share_one_connection(pg_db: Database) -> None:
+    """The unit remembers its driver connection after the first fast statement; it is the session's."""
+    for unit in (pg_db.read, pg_db.write):
+        async with unit() as session:
+            first = (await BACKEND_PID.one(session))[0]
+            orm = await session.scalar(text("SELECT pg_backend_pid()"))
+            again = (await BACKEND_PID.one(session))[0]
+        assert first == orm == again
+
+
+async def test_a_failed_or_cancelled_unit_rolls_back_and_returns_its_connection(pg_db: Database) -> None:
+    account_id = await _account_with_grants(pg_db)
+    pool = pg_db.engine.sync_engine.pool
+
+    with pytest.raises(RuntimeError):
+        async with pg_db.write() as session:
+            await ledger.debit(session, ledger.ChargeContext(account_id), 10, "fails")
+            raise RuntimeError("after the debit")
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def debit_then_wait() -> None:
+        async with pg_db.write() as session:
+            await ledger.debit(session, ledger.ChargeContext(account_id), 20, "cancelled")
+            started.set()
+            await release.wait()
+
+    task = asyncio.create_task(debit_then_wait())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    async with pg_db.read() as session:
+        balance = await get_balance(session, account_id, datetime.now(UTC))
+    assert balance.balances == {"subscription": 0, "addon": 300, "gift": 700}  # neither debit stayed
 
 
 @pytest.fixture

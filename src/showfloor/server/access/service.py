@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.base import UtcDateTime
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.fast import FastStatement, flush_pending
 from showfloor.server.ledger.pricing import Action, price_of
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.catalog import Event
@@ -84,7 +84,7 @@ async def record_event_unlock(
     """Grant ``layer`` of the event to the account. False when it was already granted (nothing written)."""
     if layer not in LAYERS:
         raise ValueError(f"unknown access layer {layer!r}")
-    await session.flush()  # rows the caller added through the unit of work go first, as before
+    await flush_pending(session)  # rows the caller added through the unit of work go first, as before
     params = {
         "account_id": account_id,
         "event_id": event_pk,
@@ -224,7 +224,7 @@ async def record_contact_unlocks(
             "pids": people,
             "vals": [delivered[p] for p in people],
         }
-        await session.flush()
+        await flush_pending(session)
         rows = list(await _PG_RECORD_CONTACTS.all(session, params))
     else:
         values = [

@@ -29,10 +29,21 @@ from sqlalchemy.sql.elements import ClauseElement
 _OUTAGE_SQLSTATES = ("08", "57P", "53300")
 # ``session.info`` key set by ``Database.read()``: False in read-only units.
 WRITES = "showfloor_writes"
+# ``session.info`` key: the unit's (SQLAlchemy connection, asyncpg adapter) once a fast statement ran.
+# A session keeps one connection for its whole transaction, so later statements skip the lookup
+# (two greenlet hops, ~0.04 ms each).
+_DRIVER = "showfloor_driver"
 
 
 class DatabaseUnavailable(ConnectionError):
     """The database connection failed under a fast statement (the API answers 503)."""
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Flush what the unit of work holds before a fast statement (which bypasses it) — only when it
+    holds something: an empty flush still costs a greenlet hop (~0.03 ms)."""
+    if session.new or session.deleted or session.dirty:
+        await session.flush()
 
 
 class FastStatement:
@@ -52,13 +63,18 @@ class FastStatement:
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
         params = params or {}
-        connection = await session.connection()
-        if connection.dialect.name != "postgresql":
-            result = await session.execute(cast(Executable, self.sqlite_stmt), dict(params))
-            return list(result.all())
+        bound = session.info.get(_DRIVER)
+        if bound is None:
+            connection = await session.connection()
+            if connection.dialect.name != "postgresql":
+                result = await session.execute(cast(Executable, self.sqlite_stmt), dict(params))
+                return list(result.all())
+            raw = await connection.get_raw_connection()
+            bound = session.info[_DRIVER] = (connection, raw.dbapi_connection)
+        connection, adapted = bound
         sql, order, defaults = self._postgres_sql(connection.dialect)
         args = [params[name] if name in params else defaults[name] for name in order]
-        return await run_on_driver(connection, sql, args, begin=session.info.get(WRITES, True))
+        return await _run(connection, adapted, sql, args, begin=session.info.get(WRITES, True))
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any | None:
         rows = await self.all(session, params)
@@ -80,7 +96,13 @@ async def run_on_driver(
     COMMITTED it sees what a transaction's statement would, and a later SQLAlchemy statement of the
     same unit still opens the transaction as usual."""
     raw = await connection.get_raw_connection()
-    adapted: Any = raw.dbapi_connection  # SQLAlchemy's asyncpg adapter
+    return await _run(connection, raw.dbapi_connection, sql, args, begin=begin)
+
+
+async def _run(
+    connection: AsyncConnection, adapted: Any, sql: str, args: Sequence[Any], *, begin: bool
+) -> list[Any]:
+    """``run_on_driver`` with the adapter (SQLAlchemy's wrapper of the asyncpg connection) at hand."""
     driver: asyncpg.Connection = adapted.driver_connection
     try:
         # SQLAlchemy sends BEGIN lazily, with its first statement; a fast statement may be the first

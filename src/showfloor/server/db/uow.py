@@ -29,13 +29,13 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction that may write. On SQLite it holds the database's single write lock."""
-        async with self._write() as session, session.begin():
+        async with _unit(self._write()) as session:
             yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction that only reads (deferred on SQLite, so readers never wait for the write lock)."""
-        async with self._read() as session, session.begin():
+        async with _unit(self._read()) as session:
             session.info[WRITES] = False
             yield session
 
@@ -49,3 +49,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _unit(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """``async with session, session.begin()`` without its cost on the way out: AsyncSession's own exit
+    closes through a new shielded task (~0.04 ms); after a commit the connection is already back in
+    the pool, so a plain close does. On any error, or if cancelled, the shielded close runs as before."""
+    try:
+        async with session.begin():
+            yield session
+    except BaseException:
+        await session.__aexit__(None, None, None)
+        raise
+    await session.close()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.fast import FastStatement, flush_pending
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
 
@@ -59,7 +59,7 @@ def uses_functions(session: AsyncSession) -> bool:
 async def _call(session: AsyncSession, stmt: FastStatement, params: dict[str, Any]) -> Any:
     # The function writes with SQL, not through the unit of work: flush what the caller added first,
     # as the Python path's own flush would have.
-    await session.flush()
+    await flush_pending(session)
     return await stmt.one(session, params)
 
 
@@ -161,7 +161,7 @@ async def settle_many(
     def ctx_field(name: str) -> list[Any]:
         return [getattr(s.ctx, name) if s.ctx is not None else None for s in settlements]
 
-    await session.flush()
+    await flush_pending(session)
     rows = await _SETTLE_MANY.all(
         session,
         {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from showfloor.server.db.base import Base, BigId, UtcDateTime
@@ -33,7 +33,22 @@ class LedgerOperation(Base):
     """One ledger mutation (a grant, a charge, a hold, a capture …), idempotent by ``op_key``."""
 
     __tablename__ = "ledger_operations"
-    __table_args__ = (UniqueConstraint("account_id", "op_key"),)
+    # hold_id and ref_operation_id are NULL on most operations: partial indexes skip those rows.
+    __table_args__ = (
+        UniqueConstraint("account_id", "op_key"),
+        Index(
+            "ix_ledger_operations_hold_id",
+            "hold_id",
+            postgresql_where=text("hold_id IS NOT NULL"),
+            sqlite_where=text("hold_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_ledger_operations_ref_operation_id",
+            "ref_operation_id",
+            postgresql_where=text("ref_operation_id IS NOT NULL"),
+            sqlite_where=text("ref_operation_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -45,11 +60,9 @@ class LedgerOperation(Base):
     business_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     resource_type: Mapped[str | None] = mapped_column(String(50), nullable=True)
     resource_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"), nullable=True, index=True)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"), nullable=True)
     # A refund points at the debit or capture it gives back.
-    ref_operation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ledger_operations.id"), nullable=True, index=True
-    )
+    ref_operation_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_operations.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import BigInteger, Integer, Table, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.fast import FastStatement, flush_pending
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 
@@ -163,7 +163,7 @@ async def _claim_for_settlement(
             "vals": [values.get(i) for i in ids],
             "errors": [errors.get(i) for i in ids],
         }
-        await session.flush()
+        await flush_pending(session)
         found = await _PG_GUARD.all(session, params)
         rows = [(int(r[0]), int(r[1]), int(r[2])) for r in found]
         tasks = {_Task(*r[3:]) for r in found}

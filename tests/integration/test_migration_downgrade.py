@@ -1,0 +1,125 @@
+"""Migration 0008 (single-row ledger writes, partial indexes) can be undone and redone, and the ledger
+works at each step: 0007's functions and full indexes after the downgrade, 0008's after the upgrade."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from showfloor.server.accounts import service as accounts
+from showfloor.server.db.engine import make_engine
+from showfloor.server.db.migrate import alembic_config, current_revision, upgrade
+from showfloor.server.db.uow import Database
+from showfloor.server.ledger import service as ledger
+from showfloor.server.ledger.reconcile import reconcile
+from tests.conftest import PG_ADMIN_DSN, pg_url
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    def _downgrade(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'downgrade.db'}"
+        return
+    try:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable and CI is set", pytrace=False)
+        pytest.skip("PostgreSQL not reachable")
+    name = f"showfloor_test_downgrade_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _partial_index_count(db: Database) -> int:
+    """How many of the two ledger_operations indexes carry a WHERE clause."""
+    async with db.read() as session:
+        if db.is_sqlite:
+            sql = (
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                "('ix_ledger_operations_hold_id', 'ix_ledger_operations_ref_operation_id') "
+                "AND sql LIKE '%WHERE%'"
+            )
+        else:
+            sql = (
+                "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                "('ix_ledger_operations_hold_id', 'ix_ledger_operations_ref_operation_id') "
+                "AND indexdef LIKE '%WHERE%'"
+            )
+        return int((await session.execute(text(sql))).scalar_one())
+
+
+async def _set_based_functions(db: Database) -> bool | None:
+    """PostgreSQL: whether ledger_spend is 0006's set-based version (it writes over ``unnest``)."""
+    if db.is_sqlite:
+        return None
+    async with db.read() as session:
+        body = (
+            await session.execute(text("SELECT pg_get_functiondef('ledger_spend'::regproc)"))
+        ).scalar_one()
+    return "unnest(" in body
+
+
+async def _debit_hold_capture_release(db: Database, tag: str) -> None:
+    async with db.write() as session:
+        account = await accounts.create_account(session, f"downgrade-{tag}")
+        await ledger.grant(session, account.id, "gift", 100, expires_at=None, op_key="seed")
+    ctx = ledger.ChargeContext(account.id)
+    async with db.write() as session:
+        await ledger.debit(session, ctx, 30, f"{tag}-debit")
+        held = await ledger.hold(session, ctx, 40, f"{tag}-hold")
+        await ledger.capture(session, held.hold_id, 15, f"{tag}-capture")
+        await ledger.release(session, held.hold_id, None, f"{tag}-release")
+    async with db.read() as session:
+        problems = await reconcile(session, account.id)
+        balance = (await session.execute(
+            text("SELECT sum(remaining) FROM credit_grants WHERE account_id = :a"), {"a": account.id}
+        )).scalar_one()  # fmt: skip
+    assert problems == []
+    assert balance == 100 - 30 - 15
+
+
+async def test_0008_downgrades_and_upgrades_with_a_working_ledger(scratch_url: str) -> None:
+    db = Database(make_engine(scratch_url, null_pool=True))
+    try:
+        await upgrade(db.engine)
+        assert await current_revision(db.engine) == "0008"
+        assert await _partial_index_count(db) == 2
+        assert await _set_based_functions(db) in (False, None)
+        await _debit_hold_capture_release(db, "head")
+
+        await downgrade(db.engine, "0007")
+        assert await current_revision(db.engine) == "0007"
+        assert await _partial_index_count(db) == 0
+        assert await _set_based_functions(db) in (True, None)
+        await _debit_hold_capture_release(db, "0007")
+
+        await upgrade(db.engine)
+        assert await _partial_index_count(db) == 2
+        assert await _set_based_functions(db) in (False, None)
+        await _debit_hold_capture_release(db, "again")
+    finally:
+        await db.dispose()
