@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from showfloor.data.demo import load_demo
 from showfloor.data.generator import DemoSize
 from showfloor.server.access.service import LAYER_BASE, LAYER_VISITOR, record_event_unlock
+from showfloor.server.catalog.contacts import ContactSearch, search_contacts
 from showfloor.server.db.uow import Database
 from showfloor.server.models.catalog import Personnel
 from tests.conftest import AccountFixture
@@ -80,3 +81,34 @@ async def test_window_totals_match_on_every_page(
         firms = await get(client, EXHIBITORS, event_id=expo.event_id, keyword="widget", pageSize=2, page=page)
         assert firms["total"] == 5 and firms["semantics"]["counts"]["actualTotal"] == 5
         assert len(firms["items"]) == (2 if page <= 2 else 1 if page == 3 else 0)
+
+
+async def test_contacts_search_narrows_by_role_and_name_and_counts_past_the_end(db: Database) -> None:
+    """The PostgreSQL path (dictionary names first, role and name as plain filters, the window count in
+    a subquery) answers what the SQLite FTS path answers."""
+    async with db.write() as s:
+        expo = await make_event(s)
+        labs = await make_exhibitor(s, expo, company_name="Initech Labs")
+        other = await make_exhibitor(s, expo, company_name="Globex")
+        await make_person(s, expo, labs, full_name="Peter Gibbons", title="VP Sales")
+        await make_person(s, expo, labs, full_name="Milton Waddams", title=None)
+        await make_person(s, expo, labs, full_name="Bill Lumbergh", title="Vice President")
+        await make_person(s, expo, other, full_name="Peter Globex", title="VP Ops")
+
+    async def names(search: ContactSearch, page: int = 1, size: int = 20) -> tuple[list[str], int]:
+        async with db.read() as s:
+            cards, total = await search_contacts(s, 0, search, page, size, sqlite=db.is_sqlite)
+        return [c["fullName"] for c in cards], total
+
+    assert await names(ContactSearch("initech")) == (["Peter Gibbons", "Milton Waddams", "Bill Lumbergh"], 3)
+    assert await names(ContactSearch("initech", role="vp")) == (["Peter Gibbons"], 1)
+    assert await names(ContactSearch("initech", role="vice pres")) == (["Bill Lumbergh"], 1)
+    assert await names(ContactSearch("initech", person_name="peter")) == (["Peter Gibbons"], 1)
+    assert await names(ContactSearch("initech", role="vp", person_name="milton")) == ([], 0)
+    assert await names(ContactSearch("initech"), page=2, size=2) == (["Bill Lumbergh"], 3)
+    assert await names(ContactSearch("initech"), page=3, size=2) == ([], 3)  # past the end: still counted
+    assert await names(ContactSearch("initrode")) == ([], 0)
+    assert await names(ContactSearch("labs initech")) == (
+        ["Peter Gibbons", "Milton Waddams", "Bill Lumbergh"],
+        3,
+    )

@@ -19,9 +19,10 @@ from showfloor.server.catalog.contacts import (
     card_extras,
     cards_for,
     contact_card,
-    personnel_text_condition,
+    personnel_fts_condition,
 )
 from showfloor.server.catalog.identifiers import resolve_event_with_access, resolve_personnel
+from showfloor.server.catalog.search import word_start_filters
 from showfloor.server.catalog.serializers import event_item
 from showfloor.server.errors import NotFound
 from showfloor.server.models.catalog import Event, EventPersonnel, Personnel
@@ -65,9 +66,10 @@ def _filter_conditions(filters: PersonnelFilters, *, sqlite: bool) -> list[Colum
     if filters.level:
         conditions.append(func.lower(Personnel.seniority_level) == filters.level.strip().lower())
     if filters.search_query and filters.search_query.strip():
-        conditions.append(
-            personnel_text_condition([(("full_name", "title"), filters.search_query)], sqlite=sqlite)
-        )
+        if sqlite:
+            conditions.append(personnel_fts_condition([(("full_name", "title"), filters.search_query)]))
+        else:  # one event's people: a filter, not a trigram index probe over everyone
+            conditions += word_start_filters(Personnel, ("full_name", "title"), filters.search_query)
     if filters.source_types:
         conditions.append(or_(*(has_label(t) for t in filters.source_types)))
     return conditions

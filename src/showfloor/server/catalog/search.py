@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, false, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, column, false, func, or_, select, table, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from showfloor.server.models.catalog import Event, Exhibitor, Personnel
@@ -68,3 +68,18 @@ def keyword_condition(table: str, keyword: str, *, sqlite: bool) -> ColumnElemen
     columns: list[InstrumentedAttribute[Any]] = [getattr(model, c) for c in SEARCH_COLUMNS[table]]
     per_word = [or_(*(col.op("~*")(r"\m" + re.escape(w)) for col in columns)) for w in words]
     return and_(*per_word)
+
+
+def word_start_filters(model: Any, columns: tuple[str, ...], keyword: str) -> list[ColumnElement[bool]]:
+    """PostgreSQL: every word of ``keyword`` starts a word in one of ``columns``, as plain filters for
+    rows already narrowed by an indexed key (an event, a company's people). The columns are wrapped so
+    that no trigram index serves them: the planner may otherwise intersect the few narrowed rows with
+    an index scan over every row holding a common word (all 180,000 "Director" titles: 50 ms, or 0.5 s
+    with a generic plan for the two-letter "VP", measured on the 1M-person dataset)."""
+    words = keyword_words(keyword)
+    if not words:
+        return [false()]
+    return [
+        or_(*(func.coalesce(getattr(model, c), "").op("~*")(r"\m" + re.escape(w)) for c in columns))
+        for w in words
+    ]
