@@ -191,3 +191,11 @@ async def test_a_read_request_is_one_unit_and_a_refused_one_none(
     unknown = {"Authorization": "Bearer sk_" + "0" * 16 + "_" + "0" * 64}  # well formed, unknown
     assert (await client.get("/external/events/list", headers=unknown)).status_code == 401
     assert len(checkouts) == 1
+
+
+async def test_an_expanding_in_is_refused_with_a_clear_error(pg_db: Database) -> None:
+    """asyncpg cannot take SQLAlchemy's expanding IN placeholder; the statement says so at first use."""
+    stmt = FastStatement(select(Account.id).where(Account.id.in_([1, 2])))
+    async with pg_db.read() as session:
+        with pytest.raises(ValueError, match="ANY"):
+            await stmt.all(session)

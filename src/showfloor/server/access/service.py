@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     String,
+    any_,
     bindparam,
     cast,
     exists,
     literal,
+    or_,
     select,
     text,
     union_all,
@@ -135,6 +138,42 @@ class AccountUnlocks:
 _ACTIVITY = "linkedin_activity"  # pseudo kind tagging activity rows in the combined query
 
 
+_ACTIVITY_STATUS = cast(LinkedinActivityUnlock.status, String(320))
+
+
+def _account_unlocks_statement(people: Any, *, with_activity: bool) -> Any:
+    """Contact values (and LinkedIn-activity statuses) of ``people`` for ``:account_id``, one statement."""
+    account = bindparam("account_id", type_=BigInteger)
+    contact_rows = select(ContactUnlock.personnel_id, ContactUnlock.kind, ContactUnlock.value).where(
+        ContactUnlock.account_id == account,
+        or_(*(ContactUnlock.kind == kind for kind in CONTACT_KINDS)),  # not IN (…): no expanding list
+        people(ContactUnlock.personnel_id),
+    )
+    if not with_activity:
+        return contact_rows
+    activity_rows = select(
+        LinkedinActivityUnlock.personnel_id, literal(_ACTIVITY, String(16)), _ACTIVITY_STATUS
+    ).where(LinkedinActivityUnlock.account_id == account, people(LinkedinActivityUnlock.personnel_id))
+    return union_all(contact_rows, activity_rows)
+
+
+def _any_of_ids(column: Any) -> Any:  # PostgreSQL: one array parameter, one statement text for any page
+    return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+
+
+def _in_ids(column: Any) -> Any:  # SQLite: an expanding IN
+    return column.in_(bindparam("ids", expanding=True))
+
+
+_ACCOUNT_UNLOCKS = {
+    with_activity: FastStatement(
+        _account_unlocks_statement(_any_of_ids, with_activity=with_activity),
+        sqlite=_account_unlocks_statement(_in_ids, with_activity=with_activity),
+    )
+    for with_activity in (False, True)
+}
+
+
 async def account_unlocks(
     session: AsyncSession, account_id: int, personnel_ids: Iterable[int], *, with_activity: bool
 ) -> AccountUnlocks:
@@ -143,23 +182,8 @@ async def account_unlocks(
     contacts: dict[int, dict[str, str | None]] = {}
     activity: dict[int, str] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        contact_rows = select(ContactUnlock.personnel_id, ContactUnlock.kind, ContactUnlock.value).where(
-            ContactUnlock.account_id == account_id,
-            ContactUnlock.kind.in_(CONTACT_KINDS),
-            ContactUnlock.personnel_id.in_(chunk),
-        )
-        activity_rows = select(
-            LinkedinActivityUnlock.personnel_id,
-            literal(_ACTIVITY, String(16)),
-            cast(LinkedinActivityUnlock.status, String(320)),
-        ).where(
-            LinkedinActivityUnlock.account_id == account_id,
-            LinkedinActivityUnlock.personnel_id.in_(chunk),
-        )
-        statement: Any = union_all(contact_rows, activity_rows) if with_activity else contact_rows
-        rows = (await session.execute(statement)).all()
-        for pid, kind, value in rows:
+        params = {"account_id": account_id, "ids": ids[start : start + 500]}
+        for pid, kind, value in await _ACCOUNT_UNLOCKS[with_activity].all(session, params):
             if kind == _ACTIVITY:
                 activity[int(pid)] = str(value)
             else:

@@ -81,6 +81,17 @@ class EventPersonnelPage:
     semantics: dict[str, Any]
 
 
+# The person's attendance rows anywhere, for the card's event count. Built once: an alias populates its
+# column collection when first used, which per request cost more than the query's planning.
+_OTHER_ATTENDANCE = aliased(EventPersonnel, name="other_attendance")
+_EVENTS_OF_PERSON = (
+    select(func.count())
+    .where(_OTHER_ATTENDANCE.personnel_id == Personnel.id)
+    .scalar_subquery()
+    .label("events")
+)
+
+
 async def list_event_personnel(
     session: AsyncSession,
     account_id: int,
@@ -111,16 +122,12 @@ async def list_event_personnel(
     if needs_person:
         picked = picked.join(Personnel, Personnel.id == EventPersonnel.personnel_id)
     offset = (page - 1) * page_size
-    other = aliased(EventPersonnel)  # the person's attendance rows anywhere, for the card's event count
-    events_of_person = (
-        select(func.count()).where(other.personnel_id == Personnel.id).scalar_subquery().label("events")
-    )
     page_ids = (
         picked.order_by(EventPersonnel.rank, EventPersonnel.id).limit(page_size).offset(offset).subquery()
     )
     page_rows = (
         await session.execute(
-            select(page_ids.c.total, events_of_person, EventPersonnel.source_types, Personnel)
+            select(page_ids.c.total, _EVENTS_OF_PERSON, EventPersonnel.source_types, Personnel)
             .select_from(page_ids)
             .join(EventPersonnel, EventPersonnel.id == page_ids.c.id)
             .join(Personnel, Personnel.id == EventPersonnel.personnel_id)

@@ -57,6 +57,8 @@ class FastStatement:
     def _postgres_sql(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         if self._compiled is None:
             compiled = cast(SQLCompiler, self.stmt.compile(dialect=dialect))
+            if "POSTCOMPILE" in str(compiled):
+                raise ValueError("a fast statement cannot hold an expanding IN; use = ANY(:array)")
             order = tuple(compiled.positiontup or ())
             self._compiled = (str(compiled), order, dict(compiled.params))
         return self._compiled
