@@ -14,6 +14,7 @@ from showfloor.server.access.service import LAYER_BASE, record_event_unlock, unl
 from showfloor.server.accounts import service as accounts
 from showfloor.server.app import create_app
 from showfloor.server.config import Settings
+from showfloor.server.db.engine import make_engine
 from showfloor.server.db.fast import DatabaseUnavailable, FastStatement, run_on_driver
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
@@ -199,3 +200,25 @@ async def test_an_expanding_in_is_refused_with_a_clear_error(pg_db: Database) ->
     async with pg_db.read() as session:
         with pytest.raises(ValueError, match="ANY"):
             await stmt.all(session)
+
+
+async def test_a_session_reused_for_a_second_transaction_looks_its_connection_up_again(
+    pg_db: Database,
+) -> None:
+    """The remembered driver connection belongs to one transaction. Here the first transaction's
+    connection goes back to the pool and is taken by someone else before the session's second
+    transaction starts: that one must run on its own new connection, not on the remembered one."""
+    url = pg_db.engine.url.render_as_string(hide_password=False)
+    small = Database(make_engine(url, pool_size=2, max_overflow=0))
+    try:
+        async with small._write() as session:
+            async with session.begin():
+                first = (await BACKEND_PID.one(session))[0]
+            async with small.engine.connect() as holder:  # the only idle connection: the first one
+                assert await holder.scalar(text("SELECT pg_backend_pid()")) == first
+                async with session.begin():
+                    second = (await BACKEND_PID.one(session))[0]
+                    orm = await session.scalar(text("SELECT pg_backend_pid()"))
+    finally:
+        await small.dispose()
+    assert second == orm != first

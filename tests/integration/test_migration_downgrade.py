@@ -10,28 +10,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from showfloor.server.accounts import service as accounts
 from showfloor.server.db.engine import make_engine
-from showfloor.server.db.migrate import alembic_config, current_revision, upgrade
+from showfloor.server.db.migrate import current_revision, downgrade, upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.reconcile import reconcile
 from tests.conftest import PG_ADMIN_DSN, pg_url
-
-
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    def _downgrade(connection: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_downgrade)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
