@@ -28,6 +28,7 @@ from showfloor.server.actions.decision import (
     refused,
 )
 from showfloor.server.actions.errors import FeatureUnavailable
+from showfloor.server.catalog.filters import id_in, is_sqlite
 from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.personnel import attendance_identity
 from showfloor.server.catalog.search import keyword_condition
@@ -61,17 +62,13 @@ async def _charge_page(
     )
 
 
-def _is_sqlite(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
 # --- exhibitor company search ----------------------------------------------------------------------
 
 
 async def search_companies(
     session: AsyncSession, caller: Caller, company_name: str, page: int, page_size: int
 ) -> dict[str, Any]:
-    condition = keyword_condition("exhibitors", company_name, sqlite=_is_sqlite(session))
+    condition = keyword_condition("exhibitors", company_name, sqlite=is_sqlite(session))
     query = (
         select(Exhibitor)
         .where(condition)
@@ -96,7 +93,7 @@ async def _event_ids_of(session: AsyncSession, exhibitor_ids: list[int]) -> dict
     rows = await session.execute(
         select(EventExhibitor.exhibitor_id, Event.event_id)
         .join(Event, Event.id == EventExhibitor.event_id)
-        .where(EventExhibitor.exhibitor_id.in_(exhibitor_ids))
+        .where(id_in(EventExhibitor.exhibitor_id, exhibitor_ids, sqlite=is_sqlite(session)))
         .order_by(Event.date_start.desc().nulls_last(), Event.id.desc())
     )
     out: dict[int, list[str]] = {}
@@ -117,7 +114,7 @@ async def search_company_events(
     page: int,
     page_size: int,
 ) -> dict[str, Any]:
-    condition = keyword_condition("exhibitors", company_name, sqlite=_is_sqlite(session))
+    condition = keyword_condition("exhibitors", company_name, sqlite=is_sqlite(session))
     companies = dict(
         (
             await session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, fals
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import account_unlocks
+from showfloor.server.catalog.filters import id_in, is_sqlite
 from showfloor.server.catalog.search import company_names_matching, keyword_words, word_start_filters
 from showfloor.server.catalog.serializers import SOURCE_TYPES, contact_item, normalize_source_types
 from showfloor.server.models.catalog import EventPersonnel, Personnel
@@ -67,7 +68,7 @@ async def event_counts(session: AsyncSession, personnel_ids: Sequence[int]) -> d
         return {}
     rows = await session.execute(
         select(EventPersonnel.personnel_id, func.count())
-        .where(EventPersonnel.personnel_id.in_(personnel_ids))
+        .where(id_in(EventPersonnel.personnel_id, personnel_ids, sqlite=is_sqlite(session)))
         .group_by(EventPersonnel.personnel_id)
     )
     return {int(pid): int(n) for pid, n in rows}
@@ -82,7 +83,7 @@ async def attendance_summary(
         return {}, {}
     rows = await session.execute(
         select(EventPersonnel.personnel_id, EventPersonnel.source_types).where(
-            EventPersonnel.personnel_id.in_(personnel_ids)
+            id_in(EventPersonnel.personnel_id, personnel_ids, sqlite=is_sqlite(session))
         )
     )
     counts: dict[int, int] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.catalog import serializers
-from showfloor.server.catalog.filters import lowered
+from showfloor.server.catalog.filters import is_sqlite, lowered
 from showfloor.server.catalog.identifiers import resolve_event
 from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.search import keyword_condition
@@ -19,10 +19,6 @@ from showfloor.server.models.catalog import Event
 
 # Catalogue order: soonest start first (undated last), then the stable id.
 EVENT_ORDER = (Event.date_start.asc().nulls_last(), Event.id.asc())
-
-
-def is_sqlite(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showfloor.server.access import preview
 from showfloor.server.access.service import EventAccess, unlocked_contact_values
 from showfloor.server.catalog import serializers
-from showfloor.server.catalog.filters import json_array_has_any, lowered
+from showfloor.server.catalog.filters import id_in, is_sqlite, json_array_has_any, lowered
 from showfloor.server.catalog.identifiers import resolve_event_with_access
 from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.search import keyword_condition
@@ -122,7 +122,10 @@ async def _nested_personnel(
             .label("n"),
         )
         .join(Personnel, Personnel.id == EventPersonnel.personnel_id)
-        .where(EventPersonnel.exhibitor_id.in_(exhibitor_ids), *personnel_conditions(filters, event, access))
+        .where(
+            id_in(EventPersonnel.exhibitor_id, exhibitor_ids, sqlite=is_sqlite(session)),
+            *personnel_conditions(filters, event, access),
+        )
         .subquery()
     )
     rows = (

@@ -1,4 +1,5 @@
-"""Query-side helpers shared by the catalog lists: multi-value params and portable JSON-array tests."""
+"""Query-side helpers shared by the catalog lists: multi-value params, portable JSON-array tests and id
+lists, and the dialect check they need."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import InvalidRequest
 
@@ -21,6 +23,19 @@ def multi_values(*groups: Sequence[str] | None) -> list[str]:
                 if value:
                     seen.setdefault(value, None)
     return list(seen)
+
+
+def is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def id_in(column: Any, ids: Sequence[int], *, sqlite: bool) -> ColumnElement[bool]:
+    """``column IN ids``. PostgreSQL: one array parameter (``= ANY``), so one prepared statement serves
+    every list length; an IN list is a new statement text (prepared and planned again) per length,
+    and a page's ids come in every length from 1 to 100. SQLite: an IN list."""
+    if sqlite:
+        return column.in_(ids)  # type: ignore[no-any-return]
+    return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger), unique=True))  # type: ignore[no-any-return]
 
 
 def lowered(values: Iterable[str]) -> list[str]:
