@@ -164,6 +164,7 @@ DECLARE
     v_entry_types text[] := '{}';
     v_entry_amounts bigint[] := '{}';
     v_voided timestamptz;
+    v_captures bigint;
     v_expires timestamptz;
 BEGIN
     SELECT h.id, h.account_id, h.amount - h.captured - h.released AS outstanding
@@ -314,25 +315,19 @@ BEGIN
         CONTINUE WHEN v_grant_takes[i] = 0;
         UPDATE credit_grants g SET remaining = g.remaining - v_grant_takes[i] WHERE g.id = v_grant_ids[i];
     END LOOP;
-    IF p_kind = 'capture' THEN
-        FOR i IN 1 .. coalesce(array_length(v_alloc_ids, 1), 0) LOOP
-            UPDATE hold_allocations a SET captured = a.captured + v_alloc_takes[i] WHERE a.id = v_alloc_ids[i];
-        END LOOP;
-        UPDATE credit_holds h SET captured = h.captured + v_amount,
-               state = CASE WHEN h.amount - h.captured - v_amount - h.released = 0 THEN 'closed' ELSE h.state END,
-               closed_at = CASE WHEN h.amount - h.captured - v_amount - h.released = 0 AND h.state = 'open'
-                                THEN p_now ELSE h.closed_at END
-         WHERE h.id = p_hold_id;
-    ELSE
-        FOR i IN 1 .. coalesce(array_length(v_alloc_ids, 1), 0) LOOP
-            UPDATE hold_allocations a SET released = a.released + v_alloc_takes[i] WHERE a.id = v_alloc_ids[i];
-        END LOOP;
-        UPDATE credit_holds h SET released = h.released + v_amount,
-               state = CASE WHEN h.amount - h.captured - h.released - v_amount = 0 THEN 'closed' ELSE h.state END,
-               closed_at = CASE WHEN h.amount - h.captured - h.released - v_amount = 0 AND h.state = 'open'
-                                THEN p_now ELSE h.closed_at END
-         WHERE h.id = p_hold_id;
-    END IF;
+    -- One shape for both kinds: a capture adds to ``captured``, a release to ``released``.
+    v_captures := CASE WHEN p_kind = 'capture' THEN 1 ELSE 0 END;
+    FOR i IN 1 .. coalesce(array_length(v_alloc_ids, 1), 0) LOOP
+        UPDATE hold_allocations a SET captured = a.captured + v_captures * v_alloc_takes[i],
+               released = a.released + (1 - v_captures) * v_alloc_takes[i]
+         WHERE a.id = v_alloc_ids[i];
+    END LOOP;
+    UPDATE credit_holds h SET captured = h.captured + v_captures * v_amount,
+           released = h.released + (1 - v_captures) * v_amount,
+           state = CASE WHEN h.amount - h.captured - h.released - v_amount = 0 THEN 'closed' ELSE h.state END,
+           closed_at = CASE WHEN h.amount - h.captured - h.released - v_amount = 0 AND h.state = 'open'
+                            THEN p_now ELSE h.closed_at END
+     WHERE h.id = p_hold_id;
     status := 'created'; operation_id := v_op_id; amount := v_amount;
     outstanding := v_hold.outstanding - v_amount;
 END;
