@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -222,3 +223,48 @@ async def test_a_session_reused_for_a_second_transaction_looks_its_connection_up
     finally:
         await small.dispose()
     assert second == orm != first
+
+
+# ``Database.run_alone``: one writing statement as a transaction of its own.
+_CREDIT_ALL = FastStatement(
+    text(
+        "UPDATE credit_grants SET remaining = remaining + 1, "
+        "bucket = CASE WHEN remaining = 300 THEN NULL ELSE bucket END "  # NOT NULL: fails on that row
+        "WHERE account_id = :account_id RETURNING id"
+    ).bindparams(bindparam("account_id", type_=BigInteger))
+)
+
+
+async def test_run_alone_sends_no_begin_on_postgres(pg_db: Database) -> None:
+    """Its transaction is the statement itself, unlike a write unit's (asyncpg logs what it sends)."""
+    account_id = await _account_with_grants(pg_db)
+    sent: list[str] = []
+
+    def log_queries(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda q: sent.append(q.query))
+
+    event.listen(pg_db.engine.sync_engine, "checkout", log_queries)
+    try:
+        async with pg_db.write() as session:
+            await GRANTS_OF.all(session, {"account_id": account_id})
+        assert [q for q in sent if q.startswith("BEGIN")], sent
+        sent.clear()
+        await pg_db.run_alone(GRANTS_OF, {"account_id": account_id})
+        assert len(sent) == 1 and not sent[0].startswith("BEGIN"), sent
+    finally:
+        event.remove(pg_db.engine.sync_engine, "checkout", log_queries)
+
+
+async def test_run_alone_is_atomic_and_commits(db: Database) -> None:
+    account_id = await _account_with_grants(db)
+    with pytest.raises(Exception, match=r"(?i)not.null"):
+        await db.run_alone(_CREDIT_ALL, {"account_id": account_id})
+    async with db.read() as session:  # the row updated before the error is not kept
+        remaining = (await session.scalars(select(CreditGrant.remaining).order_by(CreditGrant.id))).all()
+    assert remaining == [700, 300]
+    async with db.write() as session:
+        await session.execute(text("UPDATE credit_grants SET remaining = 5 WHERE bucket = 'addon'"))
+    assert len(await db.run_alone(_CREDIT_ALL, {"account_id": account_id})) == 2
+    async with db.read() as session:
+        remaining = (await session.scalars(select(CreditGrant.remaining).order_by(CreditGrant.id))).all()
+    assert remaining == [701, 6]

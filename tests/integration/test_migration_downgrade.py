@@ -1,5 +1,6 @@
-"""Migration 0008 (single-row ledger writes, partial indexes) can be undone and redone, and the ledger
-works at each step: 0007's functions and full indexes after the downgrade, 0008's after the upgrade."""
+"""Migrations 0009 (the unlock settlement function) and 0008 (single-row ledger writes, partial indexes)
+can be undone and redone, and the ledger works at each step: 0007's functions and full indexes after the
+downgrade, the newest after the upgrade."""
 
 from __future__ import annotations
 
@@ -70,6 +71,15 @@ async def _set_based_functions(db: Database) -> bool | None:
     return "unnest(" in body
 
 
+async def _has_settle_function(db: Database) -> bool | None:
+    """PostgreSQL: whether migration 0009's ``unlock_settle_items`` exists."""
+    if db.is_sqlite:
+        return None
+    async with db.read() as session:
+        found = await session.execute(text("SELECT to_regproc('unlock_settle_items') IS NOT NULL"))
+    return bool(found.scalar_one())
+
+
 async def _debit_hold_capture_release(db: Database, tag: str) -> None:
     async with db.write() as session:
         account = await accounts.create_account(session, f"downgrade-{tag}")
@@ -89,14 +99,20 @@ async def _debit_hold_capture_release(db: Database, tag: str) -> None:
     assert balance == 100 - 30 - 15
 
 
-async def test_0008_downgrades_and_upgrades_with_a_working_ledger(scratch_url: str) -> None:
+async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(scratch_url: str) -> None:
     db = Database(make_engine(scratch_url, null_pool=True))
     try:
         await upgrade(db.engine)
-        assert await current_revision(db.engine) == "0008"
+        assert await current_revision(db.engine) == "0009"
+        assert await _has_settle_function(db) in (True, None)
         assert await _partial_index_count(db) == 2
         assert await _set_based_functions(db) in (False, None)
         await _debit_hold_capture_release(db, "head")
+
+        await downgrade(db.engine, "0008")
+        assert await current_revision(db.engine) == "0008"
+        assert await _has_settle_function(db) in (False, None)
+        await _debit_hold_capture_release(db, "0008")
 
         await downgrade(db.engine, "0007")
         assert await current_revision(db.engine) == "0007"
@@ -105,6 +121,8 @@ async def test_0008_downgrades_and_upgrades_with_a_working_ledger(scratch_url: s
         await _debit_hold_capture_release(db, "0007")
 
         await upgrade(db.engine)
+        assert await current_revision(db.engine) == "0009"
+        assert await _has_settle_function(db) in (True, None)
         assert await _partial_index_count(db) == 2
         assert await _set_based_functions(db) in (False, None)
         await _debit_hold_capture_release(db, "again")

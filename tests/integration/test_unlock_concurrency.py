@@ -12,7 +12,7 @@ from showfloor.server.errors import InsufficientCredits
 from showfloor.server.models import CreditHold, UnlockTask, UnlockTaskItem
 from showfloor.server.unlocks import service
 from showfloor.server.unlocks.providers import DatasetProvider, FaultPlan, FaultProvider
-from showfloor.server.unlocks.settlement import ItemOutcome, settle_item
+from showfloor.server.unlocks.settlement import ItemOutcome, settle, settle_item
 from tests.conftest import new_account
 from tests.integration.unlock_support import (
     assert_settled_cleanly,
@@ -116,4 +116,32 @@ async def test_racing_settlements_charge_once_and_close_the_task_once(pg_db: Dat
     results = await asyncio.gather(*(settle(i) for i in item_ids for _ in range(3)))
     assert sum(results) == 4
     assert await available_now(pg_db, account.id) == 1000 - 60
+    await assert_settled_cleanly(pg_db, account.id)
+
+
+async def test_racing_single_statement_settlements_charge_once(pg_db: Database) -> None:
+    """The worker's path (``settle``: one statement, no BEGIN/COMMIT), raced on every item and mixed
+    outcomes: each item settles once, delivered ones are captured once, the task closes once."""
+    account = await new_account(pg_db)
+    await give_credits(pg_db, account.id, 1000)
+    cast = await seed_cast(pg_db, deliverable=6)
+    await _submit(pg_db, account.id, [str(v) for v in cast.people.values()])
+    async with pg_db.read() as session:
+        item_ids = sorted((await session.scalars(select(UnlockTaskItem.id))).all())
+    delivered = set(item_ids[:4])
+
+    async def racer(item_id: int) -> int:
+        outcome = (
+            ItemOutcome(value=f"{item_id}@example.com")
+            if item_id in delivered
+            else ItemOutcome(error_code="NO_EMAIL")
+        )
+        return await settle(pg_db, [(item_id, outcome)], datetime.now(UTC))
+
+    results = await asyncio.gather(*(racer(i) for i in item_ids for _ in range(4)))
+    assert sum(results) == 6
+    assert await available_now(pg_db, account.id) == 1000 - 4 * 15
+    async with pg_db.read() as session:
+        task = (await session.scalars(select(UnlockTask))).one()
+    assert (task.status, task.items_left, task.open_intent_key) == ("completed", 0, None)
     await assert_settled_cleanly(pg_db, account.id)

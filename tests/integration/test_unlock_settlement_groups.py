@@ -14,7 +14,7 @@ from showfloor.server.db.uow import Database
 from showfloor.server.jobs import worker as worker_module
 from showfloor.server.models import ContactUnlock, UnlockTaskItem
 from showfloor.server.unlocks import service
-from showfloor.server.unlocks.settlement import ItemOutcome, settle_items
+from showfloor.server.unlocks.settlement import ItemOutcome, settle, settle_items
 from tests.conftest import new_account
 from tests.integration.unlock_support import (
     assert_settled_cleanly,
@@ -107,6 +107,9 @@ async def test_a_group_spanning_two_tasks_is_refused(db: Database) -> None:
                 session, [(item_a, ItemOutcome("a@x")), (item_b, ItemOutcome("b@x"))], datetime.now(UTC)
             )
     assert await op_total(db, account.id, "capture") == 0  # rolled back whole
+    with pytest.raises(ValueError):  # the worker's path too (one statement on PostgreSQL)
+        await settle(db, [(item_a, ItemOutcome("a@x")), (item_b, ItemOutcome("b@x"))], datetime.now(UTC))
+    assert await op_total(db, account.id, "capture") == 0
 
 
 @pytest.mark.parametrize("settle_group", [1, 32])
@@ -127,13 +130,13 @@ async def test_a_failing_group_is_settled_item_by_item(db: Database, monkeypatch
     await _submit(db, account.id, list(cast.people.values()))
     sizes: list[int] = []
 
-    async def refuse_groups(session: Any, outcomes: list[Any], now: datetime) -> int:
+    async def refuse_groups(db: Database, outcomes: list[Any], now: datetime) -> int:
         sizes.append(len(outcomes))
         if len(outcomes) > 1:
             raise RuntimeError("a group that cannot be settled")
-        return await settle_items(session, outcomes, now)
+        return await settle(db, outcomes, now)
 
-    monkeypatch.setattr(worker_module, "settle_items", refuse_groups)
+    monkeypatch.setattr(worker_module, "settle", refuse_groups)
     assert await drain(db, concurrency=10, settle_group=32) == 10
     assert any(n > 1 for n in sizes)  # groups were tried, then each item alone
     assert await available_now(db, account.id) == 10_000 - 10 * 15

@@ -27,7 +27,8 @@ from sqlalchemy.sql.elements import ClauseElement
 
 # SQLSTATE classes that mean "the database is not there" rather than "this statement is wrong".
 _OUTAGE_SQLSTATES = ("08", "57P", "53300")
-# ``session.info`` key set by ``Database.read()``: False in read-only units.
+# ``session.info`` key: False where fast statements run without an explicit transaction (read-only
+# units; ``Database.run_alone``'s one statement).
 WRITES = "showfloor_writes"
 # ``session.info`` key: (transaction, SQLAlchemy connection, asyncpg adapter) once a fast statement ran.
 # A session keeps one connection for its whole transaction, so later statements of that transaction

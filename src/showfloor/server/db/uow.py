@@ -6,14 +6,15 @@ success and rolls back on any exception.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from showfloor.server.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
-from showfloor.server.db.fast import WRITES
+from showfloor.server.db.fast import WRITES, FastStatement
 
 
 class Database:
@@ -38,6 +39,17 @@ class Database:
         async with _unit(self._read()) as session:
             session.info[WRITES] = False
             yield session
+
+    async def run_alone(self, stmt: FastStatement, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Run ONE statement that writes as a transaction of its own. On PostgreSQL it is sent without
+        BEGIN/COMMIT (a single statement is atomic by itself): two round trips fewer, and the row locks
+        it takes are held only while it runs and its commit is written. On SQLite: a write unit."""
+        if self.is_sqlite:
+            async with self.write() as session:
+                return await stmt.all(session, params)
+        async with _unit(self._write()) as session:
+            session.info[WRITES] = False  # no explicit transaction around the one statement
+            return await stmt.all(session, params)
 
     async def ping(self) -> bool:
         try:

@@ -1,7 +1,10 @@
 """The contact-unlock worker: claim items under a lease (one query claims up to the free slots), call
 the provider with no transaction open (up to ``concurrency`` calls at once), settle in short transactions.
 
-Settlement: by default every item settles in its own short transaction. With ``settle_group`` > 1
+Settlement: a provider slot is freed as soon as the answer is in hand; a settler then settles the
+answers, the tasks side by side and each task's items one after the other (they all lock the task's
+hold and task row). By default every item settles in its own short transaction: on PostgreSQL one
+statement sent without BEGIN/COMMIT (``settlement.settle``). With ``settle_group`` > 1
 (``SHOWFLOOR_WORKER_SETTLE_GROUP``), whatever finished items of one task are ready when the settler is
 free settle together in one transaction (never waiting to fill a group). Each item keeps its own guard
 and operation keys; a group that fails is settled again item by item. The trade-off is written down
@@ -34,7 +37,7 @@ from showfloor.server.unlocks.providers import (
     TransientProviderError,
     build_provider,
 )
-from showfloor.server.unlocks.settlement import ItemOutcome, settle_item, settle_items
+from showfloor.server.unlocks.settlement import ItemOutcome, settle
 
 log = logging.getLogger("showfloor.worker")
 MAX_BACKOFF_SECONDS = 60.0
@@ -156,19 +159,14 @@ class UnlockWorker:
     async def _process(self, item: ClaimedItem) -> None:
         try:
             outcome = await self._lookup(item)
-            if outcome is None:
-                return  # rescheduled
-            if self.settle_group > 1:
-                self._enqueue(item, outcome)  # the slot is free for the next provider call
-                return
-            async with self.db.write() as session:
-                await settle_item(session, item.item_id, outcome, _now())
-            self.processed += 1
         except asyncio.CancelledError:
             raise
         except Exception:
             # Leave the lease to expire: the item is retried later, settlement stays idempotent.
-            log.exception("settling unlock item failed", extra={"item_id": item.item_id})
+            log.exception("looking up unlock item failed", extra={"item_id": item.item_id})
+            return
+        if outcome is not None:  # None: rescheduled
+            self._enqueue(item, outcome)  # the slot is free for the next provider call
 
     def _unsettled(self) -> int:
         return len(self._ready) + self._settling
@@ -179,23 +177,26 @@ class UnlockWorker:
             self._settler = asyncio.create_task(self._settle_ready())
 
     async def _settle_ready(self) -> None:
-        """Settle what is ready, a group per task, until nothing is left (the next item restarts it)."""
+        """Settle what is ready until nothing is left (the next item restarts it): the tasks side by
+        side, each task's items one settlement (of up to ``settle_group`` items) after the other. Every
+        settlement of a task locks the task's one hold and task row, so more of them at once would only
+        queue on those rows inside PostgreSQL (measured: 32 at once collapse to ~15 items/s)."""
         while self._ready:
             ready, self._ready = self._ready, []
             by_task: dict[int, list[Ready]] = defaultdict(list)
             for entry in ready:
                 by_task[entry[0].task_id].append(entry)
             self._settling = len(ready)
-            for task_id in sorted(by_task):
-                group = by_task[task_id]
-                for start in range(0, len(group), self.settle_group):
-                    await self._settle_group(group[start : start + self.settle_group])
+            await asyncio.gather(*(self._settle_task(by_task[task_id]) for task_id in sorted(by_task)))
             self._settling = 0
+
+    async def _settle_task(self, ready: list[Ready]) -> None:
+        for start in range(0, len(ready), self.settle_group):
+            await self._settle_group(ready[start : start + self.settle_group])
 
     async def _settle_group(self, group: list[Ready]) -> None:
         try:
-            async with self.db.write() as session:
-                await settle_items(session, [(item.item_id, outcome) for item, outcome in group], _now())
+            await settle(self.db, [(item.item_id, outcome) for item, outcome in group], _now())
         except asyncio.CancelledError:
             raise
         except Exception:

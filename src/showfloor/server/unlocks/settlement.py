@@ -4,13 +4,16 @@ Idempotent per item: the item row is updated only while it is unsettled (a guard
 so of two racing settlements of one item exactly one gets the row); the ledger operations carry per-item
 keys (``task:{t}:item:{i}:capture|release``), so a replay writes nothing.
 
-A settlement is a handful of statements: the guarded item update; the task's fields; the contact rows
-(INSERT … ON CONFLICT DO NOTHING: a person this account already has is released, never charged twice);
-one ledger call for the hold (``ledger.service.settle_hold``: one round trip on PostgreSQL); the capture
-ids onto items and contacts; the task counter decrement last. The rows many settlements share (the
-hold, its grants, the task) are locked by the last statements only. Lock order: items, contacts, hold,
-grants (by id), task — the same in every settlement; submissions lock the account and touch no existing
-item; claims lock items only.
+A settlement: the guarded item update; the contact rows (INSERT … ON CONFLICT DO NOTHING: a person this
+account already has is released, never charged twice); one ledger settlement per item on the task's
+hold (``ledger.service.settle_hold``); the capture ids onto items and contacts; the task counter
+decrement last, closing the task with the last item. Lock order: items, contacts, hold, grants (by id),
+task — the same in every settlement; submissions lock the account and touch no existing item; claims
+lock items only.
+
+On PostgreSQL all of it is one call of ``unlock_settle_items`` (migration 0009, the same steps), so the
+worker sends it as a transaction of its own (``settle``: no BEGIN/COMMIT round trips) and the hold and
+task rows every item of a batch shares stay locked only while that statement finishes and commits.
 
 ``settle_items`` settles several items of ONE task in one transaction (the worker's small groups, see
 docs/ledger.md "Settlement groups"); ``settle_item`` is the one-item case.
@@ -21,13 +24,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, case, func, select, text, update
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Table, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
 from showfloor.server.db.fast import FastStatement, flush_pending
+from showfloor.server.db.uow import Database
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 
@@ -55,6 +60,20 @@ async def settle_item(session: AsyncSession, item_id: int, outcome: ItemOutcome,
     return await settle_items(session, [(item_id, outcome)], now) == 1
 
 
+async def settle(db: Database, outcomes: Sequence[tuple[int, ItemOutcome]], now: datetime) -> int:
+    """``settle_items`` as a transaction of its own (the worker's path): on PostgreSQL one statement
+    sent with no BEGIN/COMMIT, elsewhere a write unit."""
+    if db.is_sqlite:
+        async with db.write() as session:
+            return await settle_items(session, outcomes, now)
+    if not outcomes:
+        return 0
+    try:
+        return int((await db.run_alone(_PG_SETTLE, _pg_params(dict(outcomes), now)))[0][0])
+    except asyncpg.InvalidParameterValueError as error:
+        raise ValueError(str(error)) from error
+
+
 async def settle_items(
     session: AsyncSession, outcomes: Sequence[tuple[int, ItemOutcome]], now: datetime
 ) -> int:
@@ -63,6 +82,12 @@ async def settle_items(
     by_id = dict(outcomes)
     if not by_id:
         return 0
+    if _is_pg(session):
+        await flush_pending(session)
+        try:
+            return int((await _PG_SETTLE.one(session, _pg_params(by_id, now)))[0])
+        except asyncpg.InvalidParameterValueError as error:
+            raise ValueError(str(error)) from error
     rows, task = await _claim_for_settlement(session, by_id, now)
     if task is None:
         return 0
@@ -91,7 +116,13 @@ async def settle_items(
         captures = {i: operations[f"task:{task.id}:item:{i}:capture"] for i in captured_items}
         await _link_captures(session, captures, {i: contact_ids[delivered[i]] for i in captures})
     # Row-locking decrement, last: of two concurrent last settlements, the second sees the first's count.
-    left = (await _DECREMENT.one(session, {"task_id": task.id, "settled": len(rows)}))[0]
+    task_table = TASKS
+    left = await session.scalar(
+        update(task_table)
+        .where(task_table.c.id == task.id)
+        .values(items_left=task_table.c.items_left - len(rows))
+        .returning(task_table.c.items_left)
+    )
     if left == 0:
         await finish_task(session, task.id, now)
     return len(rows)
@@ -109,37 +140,24 @@ class _Task:
     hold_id: int | None
 
 
-_TASK_FIELDS = "id, account_id, api_key_id, kind, call_source, business_code, unit_price, hold_id"
+_TASK_FIELDS = (
+    "id",
+    "account_id",
+    "api_key_id",
+    "kind",
+    "call_source",
+    "business_code",
+    "unit_price",
+    "hold_id",
+)
 
-# PostgreSQL: fixed statements over arrays, so each is compiled and prepared once whatever the group
-# size (a statement per group size would be compiled, and prepared by the server, again and again).
-# They are fast statements (db/fast.py): rows are read by position. The guard returns the item's id,
-# task id and person, then the task's fields in ``_TASK_FIELDS`` order.
-_PG_GUARD = FastStatement(
+# PostgreSQL: the whole settlement, one fixed statement over arrays (prepared once whatever the group
+# size). Returns how many items were still unsettled, and the task's items left.
+_PG_SETTLE = FastStatement(
     text(
-        "UPDATE unlock_task_items AS i SET status = x.status, value = coalesce(x.value, i.value), "
-        "error_code = coalesce(x.error_code, i.error_code), settled_at = :now "
-        "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:vals AS text[]), "
-        "CAST(:errors AS text[])) AS x(id, status, value, error_code), unlock_tasks AS t "
-        "WHERE i.id = x.id AND i.status NOT IN ('unlocked', 'failed') AND t.id = i.task_id "
-        "RETURNING i.id, i.task_id, i.personnel_id, "
-        + ", ".join(f"t.{f.strip()}" for f in _TASK_FIELDS.split(","))
+        "SELECT settled, items_left FROM unlock_settle_items(CAST(:ids AS bigint[]), "
+        "CAST(:statuses AS text[]), CAST(:vals AS text[]), CAST(:errors AS text[]), :now)"
     )
-)
-_PG_LINK = FastStatement(
-    text(
-        "WITH items AS (UPDATE unlock_task_items AS i SET operation_id = x.op "
-        "FROM unnest(CAST(:item_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE i.id = x.id) "
-        "UPDATE contact_unlocks AS c SET operation_id = x.op "
-        "FROM unnest(CAST(:contact_ids AS bigint[]), CAST(:ops AS bigint[])) AS x(id, op) WHERE c.id = x.id"
-    )
-)
-# The row-locking decrement of the task's counter (both backends).
-_DECREMENT = FastStatement(
-    update(TASKS)
-    .where(TASKS.c.id == bindparam("task_id", type_=BigInteger))
-    .values(items_left=TASKS.c.items_left - bindparam("settled", type_=Integer))
-    .returning(TASKS.c.items_left)
 )
 
 
@@ -147,48 +165,52 @@ def _is_pg(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _claim_for_settlement(
-    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
-) -> tuple[list[tuple[int, int, int]], _Task | None]:
-    """The guarded update: (item, task, person) of the items that were still unsettled, and their task."""
-    ids = sorted(by_id)  # one lock order for every settlement
+def _outcome_columns(
+    by_id: dict[int, ItemOutcome],
+) -> tuple[list[int], dict[int, str], dict[int, str | None], dict[int, str]]:
+    """Item ids in one lock order for every settlement, and each item's new status, value, error code."""
+    ids = sorted(by_id)
     status = {i: "unlocked" if o.delivered else "failed" for i, o in by_id.items()}
     values = {i: o.value for i, o in by_id.items() if o.delivered}
     errors = {i: o.error_code or "UNLOCK_FAILED" for i, o in by_id.items() if not o.delivered}
-    if _is_pg(session):
-        params = {
-            "now": now,
-            "ids": ids,
-            "statuses": [status[i] for i in ids],
-            "vals": [values.get(i) for i in ids],
-            "errors": [errors.get(i) for i in ids],
-        }
-        await flush_pending(session)
-        found = await _PG_GUARD.all(session, params)
-        rows = [(int(r[0]), int(r[1]), int(r[2])) for r in found]
-        tasks = {_Task(*r[3:]) for r in found}
-    else:
-        items = ITEMS
-        value = items.c.value if not values else case(values, value=items.c.id, else_=items.c.value)
-        error_code = (
-            items.c.error_code if not errors else case(errors, value=items.c.id, else_=items.c.error_code)
+    return ids, status, values, errors
+
+
+def _pg_params(by_id: dict[int, ItemOutcome], now: datetime) -> dict[str, Any]:
+    ids, status, values, errors = _outcome_columns(by_id)
+    return {
+        "now": now,
+        "ids": ids,
+        "statuses": [status[i] for i in ids],
+        "vals": [values.get(i) for i in ids],
+        "errors": [errors.get(i) for i in ids],
+    }
+
+
+async def _claim_for_settlement(
+    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
+) -> tuple[list[tuple[int, int, int]], _Task | None]:
+    """SQLite: the guarded update — (item, task, person) of the items still unsettled, and their task."""
+    ids, status, values, errors = _outcome_columns(by_id)
+    items = ITEMS
+    value = items.c.value if not values else case(values, value=items.c.id, else_=items.c.value)
+    error_code = (
+        items.c.error_code if not errors else case(errors, value=items.c.id, else_=items.c.error_code)
+    )
+    stmt = (
+        update(items)
+        .where(items.c.id.in_(ids), items.c.status.not_in(SETTLED))
+        .values(status=case(status, value=items.c.id), value=value, error_code=error_code, settled_at=now)
+        .returning(items.c.id, items.c.task_id, items.c.personnel_id)
+    )
+    rows = [(int(i), int(t), int(p)) for i, t, p in (await session.execute(stmt)).all()]
+    table = TASKS
+    task_rows = (
+        await session.execute(
+            select(*(table.c[f] for f in _TASK_FIELDS)).where(table.c.id.in_({t for _, t, _ in rows}))
         )
-        stmt = (
-            update(items)
-            .where(items.c.id.in_(ids), items.c.status.not_in(SETTLED))
-            .values(status=case(status, value=items.c.id), value=value, error_code=error_code, settled_at=now)
-            .returning(items.c.id, items.c.task_id, items.c.personnel_id)
-        )
-        rows = [(int(i), int(t), int(p)) for i, t, p in (await session.execute(stmt)).all()]
-        table = TASKS
-        task_rows = (
-            await session.execute(
-                select(*(table.c[f.strip()] for f in _TASK_FIELDS.split(","))).where(
-                    table.c.id.in_({t for _, t, _ in rows})
-                )
-            )
-        ).all()
-        tasks = {_Task(*r) for r in task_rows}
+    ).all()
+    tasks = {_Task(*r) for r in task_rows}
     if not rows:
         return [], None
     if len(tasks) != 1:
@@ -230,10 +252,6 @@ async def _link_captures(session: AsyncSession, items: dict[int, int], contacts:
     if not items:
         return
     ids = sorted(items)
-    if _is_pg(session):
-        params = {"item_ids": ids, "contact_ids": [contacts[i] for i in ids], "ops": [items[i] for i in ids]}
-        await _PG_LINK.all(session, params)
-        return
     item_table, contact_table = ITEMS, CONTACTS
     await session.execute(
         update(item_table)
