@@ -102,12 +102,12 @@ async def _debit_hold_capture_release(db: Database, tag: str) -> None:
 async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(scratch_url: str) -> None:
     db = Database(make_engine(scratch_url, null_pool=True))
     try:
-        await upgrade(db.engine)
+        await upgrade(db.engine, "0009")
         assert await current_revision(db.engine) == "0009"
         assert await _has_settle_function(db) in (True, None)
         assert await _partial_index_count(db) == 2
         assert await _set_based_functions(db) in (False, None)
-        await _debit_hold_capture_release(db, "head")
+        await _debit_hold_capture_release(db, "0009")
 
         await downgrade(db.engine, "0008")
         assert await current_revision(db.engine) == "0008"
@@ -120,7 +120,7 @@ async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(scratch
         assert await _set_based_functions(db) in (True, None)
         await _debit_hold_capture_release(db, "0007")
 
-        await upgrade(db.engine)
+        await upgrade(db.engine, "0009")
         assert await current_revision(db.engine) == "0009"
         assert await _has_settle_function(db) in (True, None)
         assert await _partial_index_count(db) == 2

