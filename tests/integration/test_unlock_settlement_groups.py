@@ -8,11 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from showfloor.server.db.uow import Database
 from showfloor.server.jobs import worker as worker_module
-from showfloor.server.models import ContactUnlock, UnlockTaskItem
+from showfloor.server.models import (
+    ContactUnlock,
+    LedgerOperation,
+    Plan,
+    PlanPrice,
+    UnlockTask,
+    UnlockTaskItem,
+)
 from showfloor.server.unlocks import service
 from showfloor.server.unlocks.settlement import ItemOutcome, settle, settle_items
 from tests.conftest import new_account
@@ -141,3 +148,31 @@ async def test_a_failing_group_is_settled_item_by_item(db: Database, monkeypatch
     assert any(n > 1 for n in sizes)  # groups were tried, then each item alone
     assert await available_now(db, account.id) == 10_000 - 10 * 15
     await assert_settled_cleanly(db, account.id)
+
+
+async def test_a_free_plan_settles_without_a_hold(db: Database) -> None:
+    """A plan pricing contact emails at 0 makes tasks with no hold: items settle, contacts are recorded,
+    nothing is written to the ledger, the task closes (PostgreSQL: the function's no-hold branch)."""
+    account = await new_account(db)
+    async with db.write() as session:
+        plan = Plan(name="free-emails", created_at=datetime.now(UTC))
+        session.add(plan)
+        await session.flush()
+        session.add(PlanPrice(plan_id=plan.id, action="contact_email", credits=0))
+        plan_id = plan.id
+    cast = await seed_cast(db, deliverable=3, no_email=2)
+    async with db.write() as session:
+        submitted = await service.submit(
+            session, account_id=account.id, api_key_id=None, plan_id=plan_id, kind="email",
+            personnel_ids=[str(p) for p in cast.people.values()], event_ref=None, call_source="api",
+        )  # fmt: skip
+        task = await session.get(UnlockTask, submitted.task_id)
+        assert task is not None and task.hold_id is None
+    assert await drain(db, concurrency=4) == 5
+    async with db.read() as session:
+        task = await session.get(UnlockTask, submitted.task_id)
+        contacts = (await session.scalars(select(ContactUnlock.operation_id))).all()
+        operations = await session.scalar(select(func.count()).select_from(LedgerOperation))
+    assert task is not None and (task.status, task.items_left) == ("completed", 0)
+    assert contacts == [None, None, None]
+    assert operations == 0
