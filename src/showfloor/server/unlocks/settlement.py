@@ -21,9 +21,10 @@ docs/ledger.md "Settlement groups"); ``settle_item`` is the one-item case.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
@@ -68,10 +69,7 @@ async def settle(db: Database, outcomes: Sequence[tuple[int, ItemOutcome]], now:
             return await settle_items(session, outcomes, now)
     if not outcomes:
         return 0
-    try:
-        return int((await db.run_alone(_PG_SETTLE, _pg_params(dict(outcomes), now)))[0][0])
-    except asyncpg.InvalidParameterValueError as error:
-        raise ValueError(str(error)) from error
+    return await _pg_settle(partial(db.run_alone, _PG_SETTLE), dict(outcomes), now)
 
 
 async def settle_items(
@@ -84,10 +82,7 @@ async def settle_items(
         return 0
     if _is_pg(session):
         await flush_pending(session)
-        try:
-            return int((await _PG_SETTLE.one(session, _pg_params(by_id, now)))[0])
-        except asyncpg.InvalidParameterValueError as error:
-            raise ValueError(str(error)) from error
+        return await _pg_settle(partial(_PG_SETTLE.all, session), by_id, now)
     rows, task = await _claim_for_settlement(session, by_id, now)
     if task is None:
         return 0
@@ -174,6 +169,17 @@ def _outcome_columns(
     values = {i: o.value for i, o in by_id.items() if o.delivered}
     errors = {i: o.error_code or "UNLOCK_FAILED" for i, o in by_id.items() if not o.delivered}
     return ids, status, values, errors
+
+
+async def _pg_settle(
+    run: Callable[[dict[str, Any]], Awaitable[Sequence[Any]]], by_id: dict[int, ItemOutcome], now: datetime
+) -> int:
+    """Run ``unlock_settle_items`` through ``run`` (in a unit, or as its own transaction)."""
+    try:
+        rows = await run(_pg_params(by_id, now))
+    except asyncpg.InvalidParameterValueError as error:  # SQLSTATE 22023: items of several tasks
+        raise ValueError(str(error)) from error
+    return int(rows[0][0])
 
 
 def _pg_params(by_id: dict[int, ItemOutcome], now: datetime) -> dict[str, Any]:
