@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from showfloor.server.catalog import serializers
 from showfloor.server.catalog.filters import is_sqlite, lowered
@@ -62,7 +63,11 @@ async def paged_events(
 ) -> tuple[list[Event], int]:
     rows, total = await page_with_total(
         session,
-        select(Event).where(*conditions).order_by(*EVENT_ORDER),
+        # Only what an item shows; touching any other attribute raises instead of lazy-loading.
+        select(Event)
+        .options(load_only(*serializers.EVENT_ITEM_COLUMNS, raiseload=True))
+        .where(*conditions)
+        .order_by(*EVENT_ORDER),
         select(func.count()).select_from(Event).where(*conditions),
         limit=page_size,
         offset=(page - 1) * page_size,
