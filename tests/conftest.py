@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,25 @@ BACKENDS = ["sqlite", "postgres"]
 def pg_url(dbname: str) -> str:
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return f"{base}/{dbname}"
+
+
+@asynccontextmanager
+async def scratch_pg_url(prefix: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of its own (for tests that undo and redo migrations), dropped afterwards.
+    Skipped without PostgreSQL, failed when ``CI`` is set."""
+    try:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable and CI is set", pytrace=False)
+        pytest.skip("PostgreSQL not reachable")
+    name = f"showfloor_test_{prefix}_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def _pg_available() -> bool:

@@ -5,13 +5,10 @@ the word-prefix index of migration 0010: it must answer exactly what the word-st
 
 from __future__ import annotations
 
-import os
 import random
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import ColumnElement, insert, select, text
@@ -23,7 +20,7 @@ from showfloor.server.db.engine import make_engine
 from showfloor.server.db.migrate import current_revision, downgrade, upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.models import Exhibitor
-from tests.conftest import PG_ADMIN_DSN, AccountFixture, pg_url
+from tests.conftest import AccountFixture, scratch_pg_url
 from tests.integration.paid_support import give
 
 URL = "/external/exhibitors/search-by-company-name"
@@ -186,21 +183,12 @@ async def test_company_search_pages_near_identical_names(
 @pytest.fixture
 async def scratch_pg() -> AsyncIterator[Database]:
     """A database of its own: migrations are undone and redone on it."""
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable and CI is set", pytrace=False)
-        pytest.skip("PostgreSQL not reachable")
-    name = f"showfloor_test_words_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(make_engine(pg_url(name), null_pool=True))
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_pg_url("words") as url:
+        db = Database(make_engine(url, null_pool=True))
+        try:
+            yield db
+        finally:
+            await db.dispose()
 
 
 async def word_objects(db: Database) -> tuple[int, int]:

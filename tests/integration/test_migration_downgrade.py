@@ -4,12 +4,9 @@ downgrade, the newest after the upgrade."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -19,7 +16,7 @@ from showfloor.server.db.migrate import current_revision, downgrade, upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.reconcile import reconcile
-from tests.conftest import PG_ADMIN_DSN, pg_url
+from tests.conftest import scratch_pg_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,19 +24,8 @@ async def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'downgrade.db'}"
         return
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable and CI is set", pytrace=False)
-        pytest.skip("PostgreSQL not reachable")
-    name = f"showfloor_test_downgrade_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_pg_url("downgrade") as url:
+        yield url
 
 
 async def _partial_index_count(db: Database) -> int:
