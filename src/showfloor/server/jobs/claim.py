@@ -7,15 +7,17 @@ waiting on or taking each other's rows; on SQLite the write unit already holds t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.fast import FastStatement
 from showfloor.server.db.locking import for_update
+from showfloor.server.db.uow import Database
 from showfloor.server.models import Personnel, UnlockTask, UnlockTaskItem
 from showfloor.server.unlocks.providers.base import Person
 
@@ -55,35 +57,22 @@ _PG_CLAIM = FastStatement(
 )
 
 
+async def claim(
+    db: Database, worker_id: str, limit: int, lease_seconds: float, now: datetime
+) -> list[ClaimedItem]:
+    """``claim_items`` as a transaction of its own (the worker's path): on PostgreSQL its one statement
+    is sent with no BEGIN/COMMIT (``Database.run_alone``), elsewhere a write unit."""
+    if db.is_sqlite:
+        async with db.write() as session:
+            return await claim_items(session, worker_id, limit, lease_seconds, now)
+    return _claimed(await db.run_alone(_PG_CLAIM, _pg_params(worker_id, limit, lease_seconds, now)))
+
+
 async def claim_items(
     session: AsyncSession, worker_id: str, limit: int, lease_seconds: float, now: datetime
 ) -> list[ClaimedItem]:
     if session.get_bind().dialect.name == "postgresql":
-        params = {
-            "now": now,
-            "limit": limit,
-            "lease_until": now + timedelta(seconds=lease_seconds),
-            "worker": worker_id,
-        }
-        return [
-            ClaimedItem(
-                int(r[0]),
-                int(r[1]),
-                int(r[2]),
-                Person(
-                    personnel_id=int(r[4]),
-                    kind=r[3],
-                    full_name=r[5],
-                    company_name=r[6],
-                    title=r[7],
-                    linkedin_url=r[8],
-                    email=r[9],
-                    phone=r[10],
-                    opted_out=bool(r[11]),
-                ),
-            )
-            for r in await _PG_CLAIM.all(session, params)
-        ]
+        return _claimed(await _PG_CLAIM.all(session, _pg_params(worker_id, limit, lease_seconds, now)))
     # The oldest claimable items of each state, merged: two index range scans in (status, available_at)
     # order instead of sorting every pending item of a large backlog on each claim. Rows locked but not
     # taken are unlocked again at commit.
@@ -128,6 +117,38 @@ async def claim_items(
             ),
         )
         for item_id, task_id, attempts, kind, person in rows
+    ]
+
+
+def _pg_params(worker_id: str, limit: int, lease_seconds: float, now: datetime) -> dict[str, Any]:
+    return {
+        "now": now,
+        "limit": limit,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "worker": worker_id,
+    }
+
+
+def _claimed(rows: Sequence[Any]) -> list[ClaimedItem]:
+    """``_PG_CLAIM``'s rows, by position."""
+    return [
+        ClaimedItem(
+            int(r[0]),
+            int(r[1]),
+            int(r[2]),
+            Person(
+                personnel_id=int(r[4]),
+                kind=r[3],
+                full_name=r[5],
+                company_name=r[6],
+                title=r[7],
+                linkedin_url=r[8],
+                email=r[9],
+                phone=r[10],
+                opted_out=bool(r[11]),
+            ),
+        )
+        for r in rows
     ]
 
 

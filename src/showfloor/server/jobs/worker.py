@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.claim import ClaimedItem, claim_items, reschedule
+from showfloor.server.jobs.claim import ClaimedItem, claim, reschedule
 from showfloor.server.unlocks.providers import (
     Outcome,
     PermanentProviderError,
@@ -149,8 +149,7 @@ class UnlockWorker:
 
     async def _claim(self, limit: int) -> list[ClaimedItem]:
         try:
-            async with self.db.write() as session:
-                return await claim_items(session, self.worker_id, limit, self.lease_seconds, _now())
+            return await claim(self.db, self.worker_id, limit, self.lease_seconds, _now())
         except Exception:
             log.exception("claiming unlock items failed")
             await asyncio.sleep(self.poll_seconds)
