@@ -42,6 +42,9 @@ async def test_unknown_route_uses_error_body(app_client: httpx.AsyncClient) -> N
     assert_error_body(await app_client.get("/external/nope"), 404, "NOT_FOUND")
 
 
+PAID_ROUTE = "/external/exhibitors/search-by-company-name"
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -60,6 +63,8 @@ async def test_401_cases(app_client: httpx.AsyncClient, db: Database, header: st
     assert_error_body(
         await app_client.get("/external/credits/balance", headers=headers), 401, "INVALID_API_KEY"
     )
+    paid = await app_client.post(PAID_ROUTE, headers=headers, json={"company_name": "acme"})
+    assert_error_body(paid, 401, "INVALID_API_KEY")  # paid routes authenticate by a statement of their own
 
 
 async def test_revoked_key_is_refused(
@@ -72,6 +77,8 @@ async def test_revoked_key_is_refused(
     assert_error_body(
         await app_client.get("/external/credits/balance", headers=account.headers), 401, "INVALID_API_KEY"
     )
+    paid = await app_client.post(PAID_ROUTE, headers=account.headers, json={"company_name": "acme"})
+    assert_error_body(paid, 401, "INVALID_API_KEY")
 
 
 async def test_scheme_is_case_insensitive_and_uak_keys_work(

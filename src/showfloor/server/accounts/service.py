@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.keys import generate_key, hash_key, is_well_formed, key_prefix, same_hash
 from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.uow import Database
 from showfloor.server.errors import NotFound, Unauthorized
 from showfloor.server.models import Account, ApiKey
 
@@ -112,10 +114,25 @@ _KEY_LOOKUP = FastStatement(
 
 async def authenticate(session: AsyncSession, key: str) -> Principal:
     """Resolve a bearer key to its principal, or raise ``Unauthorized`` (one message for every case)."""
+    digest = _digest_or_refuse(key)
+    return _principal_or_refuse(await _KEY_LOOKUP.first(session, {"digest": digest}), digest)
+
+
+async def authenticate_alone(db: Database, key: str) -> Principal:
+    """``authenticate`` as a statement of its own (``Database.run_alone``): for requests whose work runs
+    in another unit (the paid routes), without a read unit around one lookup."""
+    digest = _digest_or_refuse(key)
+    rows = await db.run_alone(_KEY_LOOKUP, {"digest": digest}, writes=False)
+    return _principal_or_refuse(rows[0] if rows else None, digest)
+
+
+def _digest_or_refuse(key: str) -> str:
     if not is_well_formed(key):
         raise Unauthorized()
-    digest = hash_key(key)
-    row = await _KEY_LOOKUP.first(session, {"digest": digest})
+    return hash_key(key)
+
+
+def _principal_or_refuse(row: Any, digest: str) -> Principal:
     if row is None or not same_hash(row[1], digest) or row[3] is not None:
         raise Unauthorized()
     return Principal(

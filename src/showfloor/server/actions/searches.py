@@ -10,10 +10,22 @@ all in the caller's one transaction: a 402 returns no records and charges nothin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.actions.decision import (
@@ -30,8 +42,14 @@ from showfloor.server.actions.decision import (
 from showfloor.server.actions.errors import FeatureUnavailable
 from showfloor.server.catalog.filters import id_in, is_sqlite
 from showfloor.server.catalog.personnel import attendance_identity
-from showfloor.server.catalog.search import company_name_condition, keyword_condition
+from showfloor.server.catalog.search import (
+    company_name_condition,
+    indexed_tsquery,
+    keyword_condition,
+    word_prefixes_match,
+)
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
+from showfloor.server.db.fast import FastStatement
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.pagination import envelope
@@ -67,22 +85,31 @@ async def _charge_page(
 async def search_companies(
     session: AsyncSession, caller: Caller, company_name: str, page: int, page_size: int
 ) -> dict[str, Any]:
-    condition = company_name_condition(company_name, sqlite=is_sqlite(session))
-    rows, total = await _company_page(session, condition, limit=page_size, offset=(page - 1) * page_size)
+    limit, offset = page_size, (page - 1) * page_size
+    tsquery = None if is_sqlite(session) else indexed_tsquery(company_name)
+    if tsquery is not None:  # the common case on PostgreSQL: statements built once
+        params = {"tsquery": tsquery, "limit": limit, "offset": offset}
+        rows: Sequence[Any] = [_Row(r) for r in await _PG_COMPANY_PAGE.all(session, params)]
+        total = int(rows[0].total) if rows else None
+    else:
+        condition = company_name_condition(company_name, sqlite=is_sqlite(session))
+        page_rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
+        rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else None
     if not rows:
-        return envelope([], total, page, page_size)
+        return envelope([], await _total_past_the_end(session, company_name, offset), page, page_size)
     events = await _event_ids_of(session, [e.id for e in rows])
     await _charge_page(
         session, caller, Action.EXHIBITOR_COMPANY_SEARCH, company_name, needs_subscription=False
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
-    return envelope(items, total, page, page_size)
+    return envelope(items, total or 0, page, page_size)
 
 
-def company_page_query(condition: ColumnElement[bool], *, limit: int, offset: int) -> Select[Any]:
+def company_page_query(condition: ColumnElement[bool], *, limit: Any, offset: Any) -> Select[Any]:
     """A page of the matching companies, shortest name first, each row with the total. The window count
     and the sort see only ids and names; the page's rows are read whole afterwards. On a common word
-    (10,100 "LLC" of 100,000 names) sorting and counting whole rows took twice as long."""
+    (10,100 "LLC" of 100,000 names) sorting and counting whole rows took twice as long. ``limit`` and
+    ``offset``: numbers, or bound parameters."""
     order = (func.length(Exhibitor.company_name), Exhibitor.company_name, Exhibitor.id)
     ids = (
         select(Exhibitor.id, func.count().over().label("total"))
@@ -95,25 +122,59 @@ def company_page_query(condition: ColumnElement[bool], *, limit: int, offset: in
     return select(Exhibitor, ids.c.total).join(ids, ids.c.id == Exhibitor.id).order_by(*order)
 
 
-async def _company_page(
-    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, offset: int
-) -> tuple[list[Exhibitor], int]:
-    rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
-    if rows:
-        return [row[0] for row in rows], int(rows[0][1])
+def _event_ids_query(exhibitors: ColumnElement[bool]) -> Select[int, str]:
+    return (
+        select(EventExhibitor.exhibitor_id, Event.event_id)
+        .join(Event, Event.id == EventExhibitor.event_id)
+        .where(exhibitors)
+        .order_by(Event.date_start.desc().nulls_last(), Event.id.desc())
+    )
+
+
+# PostgreSQL, every keyword word on the word-prefix index: the page and its events as fast statements
+# (db/fast.py), compiled once; building and loading them through the ORM was a quarter of a search's
+# CPU (py-spy, docs/benchmarks.md). Page rows are read by column name (``_Row``).
+_PG_COMPANY_PAGE = FastStatement(
+    company_page_query(
+        word_prefixes_match(Exhibitor.company_name, bindparam("tsquery", type_=String)),
+        limit=bindparam("limit", type_=Integer),
+        offset=bindparam("offset", type_=Integer),
+    )
+)
+_PG_EVENT_IDS = FastStatement(
+    _event_ids_query(EventExhibitor.exhibitor_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+)
+
+
+class _Row:
+    """A fast statement's row read by attribute, as the serializers read an ``Exhibitor``."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return self._record[name]
+
+
+async def _total_past_the_end(session: AsyncSession, company_name: str, offset: int) -> int:
+    """The total for an empty page: 0 on the first page; past the end, no row carried it."""
     if offset == 0:
-        return [], 0
-    count = select(func.count()).select_from(Exhibitor).where(condition)  # past the end: no row to carry it
-    return [], int(await session.scalar(count) or 0)
+        return 0
+    condition = company_name_condition(company_name, sqlite=is_sqlite(session))
+    return int(await session.scalar(select(func.count()).select_from(Exhibitor).where(condition)) or 0)
 
 
 async def _event_ids_of(session: AsyncSession, exhibitor_ids: list[int]) -> dict[int, list[str]]:
-    rows = await session.execute(
-        select(EventExhibitor.exhibitor_id, Event.event_id)
-        .join(Event, Event.id == EventExhibitor.event_id)
-        .where(id_in(EventExhibitor.exhibitor_id, exhibitor_ids, sqlite=is_sqlite(session)))
-        .order_by(Event.date_start.desc().nulls_last(), Event.id.desc())
-    )
+    if is_sqlite(session):
+        rows: Sequence[Any] = (
+            await session.execute(
+                _event_ids_query(id_in(EventExhibitor.exhibitor_id, exhibitor_ids, sqlite=True))
+            )
+        ).all()
+    else:
+        rows = await _PG_EVENT_IDS.all(session, {"ids": exhibitor_ids})
     out: dict[int, list[str]] = {}
     for exhibitor_id, event_id in rows:
         out.setdefault(int(exhibitor_id), []).append(event_id)

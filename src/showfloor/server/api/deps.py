@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.accounts.service import Principal, authenticate
+from showfloor.server.accounts.service import Principal, authenticate, authenticate_alone
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
@@ -63,11 +63,9 @@ async def current_principal(
     response: Response,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """The caller, authenticated in a unit of its own (paid routes: their work runs in a write unit)."""
+    """The caller, authenticated by a statement of its own (paid routes: their work runs in a write unit)."""
     key = await _admit(request, authorization)
-    db: Database = request.app.state.db
-    async with db.read() as session:
-        principal = await authenticate(session, key)
+    principal = await authenticate_alone(request.app.state.db, key)
     return await _admitted(request, response, principal)
 
 

@@ -98,18 +98,30 @@ def company_name_condition(keyword: str, *, sqlite: bool) -> ColumnElement[bool]
         return keyword_condition("exhibitors", keyword, sqlite=sqlite)
     indexed = [w for w in words if _PREFIX_WORD.fullmatch(w)]
     conditions: list[ColumnElement[bool]] = (
-        [word_prefixes_match(Exhibitor.company_name, indexed)] if indexed else []
+        [word_prefixes_match(Exhibitor.company_name, literal(prefix_tsquery(indexed)))] if indexed else []
     )
     conditions += [Exhibitor.company_name.op("~*")(r"\m" + re.escape(w)) for w in words if w not in indexed]
     return and_(*conditions)
 
 
-def word_prefixes_match(column: Any, words: list[str]) -> ColumnElement[bool]:
-    """``word_prefixes(column) @@ 'w1' & 'w2'``: every word is a prefix of a word of ``column``. One
-    bound tsquery whatever the number of words (one prepared statement); the words are [a-z0-9_] only
-    and need no escaping inside the quotes."""
-    query = " & ".join(f"'{w}'" for w in dict.fromkeys(words))
-    return func.word_prefixes(column).bool_op("@@")(cast(literal(query), TSQUERY))
+def indexed_tsquery(keyword: str) -> str | None:
+    """The tsquery text when every word of ``keyword`` can go to the word-prefix index (the
+    common case: then the whole condition is one bound parameter); None otherwise."""
+    words = keyword_words(keyword)
+    if not words or not all(_PREFIX_WORD.fullmatch(w) for w in words):
+        return None
+    return prefix_tsquery(words)
+
+
+def prefix_tsquery(words: list[str]) -> str:
+    """``'w1' & 'w2'``; the words are [a-z0-9_] only and need no escaping inside the quotes."""
+    return " & ".join(f"'{w}'" for w in dict.fromkeys(words))
+
+
+def word_prefixes_match(column: Any, tsquery: ColumnElement[str]) -> ColumnElement[bool]:
+    """``word_prefixes(column) @@ tsquery``: every word is a prefix of a word of ``column``. One bound
+    tsquery whatever the number of words (one prepared statement)."""
+    return func.word_prefixes(column).bool_op("@@")(cast(tsquery, TSQUERY))
 
 
 def word_start_filters(model: Any, columns: tuple[str, ...], keyword: str) -> list[ColumnElement[bool]]:

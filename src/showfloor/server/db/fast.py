@@ -20,15 +20,15 @@ from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 # SQLSTATE classes that mean "the database is not there" rather than "this statement is wrong".
 _OUTAGE_SQLSTATES = ("08", "57P", "53300")
-# ``session.info`` key: False where fast statements run without an explicit transaction (read-only
-# units; ``Database.run_alone``'s one statement).
+# ``session.info`` key set by ``Database.read()``: False in read-only units (their fast statements run
+# without an explicit transaction).
 WRITES = "showfloor_writes"
 # ``session.info`` key: (transaction, SQLAlchemy connection, asyncpg adapter) once a fast statement ran.
 # A session keeps one connection for its whole transaction, so later statements of that transaction
@@ -79,6 +79,16 @@ class FastStatement:
         sql, order, defaults = self._postgres_sql(connection.dialect)
         args = [params[name] if name in params else defaults[name] for name in order]
         return await _run(connection, adapted, sql, args, begin=session.info.get(WRITES, True))
+
+    async def all_alone(self, engine: AsyncEngine, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        """PostgreSQL: the statement as a transaction of its own, on a pooled connection, with no
+        session and no BEGIN (``Database.run_alone``)."""
+        params = params or {}
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            sql, order, defaults = self._postgres_sql(connection.dialect)
+            args = [params[name] if name in params else defaults[name] for name in order]
+            return await _run(connection, raw.dbapi_connection, sql, args, begin=False)
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any | None:
         rows = await self.all(session, params)

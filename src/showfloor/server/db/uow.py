@@ -40,16 +40,17 @@ class Database:
             session.info[WRITES] = False
             yield session
 
-    async def run_alone(self, stmt: FastStatement, params: Mapping[str, Any]) -> Sequence[Any]:
-        """Run ONE statement that writes as a transaction of its own. On PostgreSQL it is sent without
-        BEGIN/COMMIT (a single statement is atomic by itself): two round trips fewer, and the row locks
-        it takes are held only while it runs and its commit is written. On SQLite: a write unit."""
+    async def run_alone(
+        self, stmt: FastStatement, params: Mapping[str, Any], *, writes: bool = True
+    ) -> Sequence[Any]:
+        """Run ONE statement as a transaction of its own. On PostgreSQL it is sent on a pooled connection
+        without a session and without BEGIN/COMMIT (a single statement is atomic by itself): two round
+        trips fewer, and the row locks it takes are held only while it runs and its commit is written.
+        On SQLite: a write unit, or a read unit for ``writes=False``."""
         if self.is_sqlite:
-            async with self.write() as session:
+            async with self.write() if writes else self.read() as session:
                 return await stmt.all(session, params)
-        async with _unit(self._write()) as session:
-            session.info[WRITES] = False  # no explicit transaction around the one statement
-            return await stmt.all(session, params)
+        return await stmt.all_alone(self.engine, params)
 
     async def ping(self) -> bool:
         try:
