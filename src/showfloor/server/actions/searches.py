@@ -90,11 +90,11 @@ async def search_companies(
     if tsquery is not None:  # the common case on PostgreSQL: statements built once
         params = {"tsquery": tsquery, "limit": limit, "offset": offset}
         rows: Sequence[Any] = [_Row(r) for r in await _PG_COMPANY_PAGE.all(session, params)]
-        total = int(rows[0].total) if rows else None
+        total = int(rows[0].total) if rows else 0
     else:
         condition = company_name_condition(company_name, sqlite=is_sqlite(session))
         page_rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
-        rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else None
+        rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else 0
     if not rows:
         return envelope([], await _total_past_the_end(session, company_name, offset), page, page_size)
     events = await _event_ids_of(session, [e.id for e in rows])
@@ -102,7 +102,7 @@ async def search_companies(
         session, caller, Action.EXHIBITOR_COMPANY_SEARCH, company_name, needs_subscription=False
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
-    return envelope(items, total or 0, page, page_size)
+    return envelope(items, total, page, page_size)
 
 
 def company_page_query(condition: ColumnElement[bool], *, limit: Any, offset: Any) -> Select[Any]:
@@ -155,7 +155,10 @@ class _Row:
         self._record = record
 
     def __getattr__(self, name: str) -> Any:
-        return self._record[name]
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 async def _total_past_the_end(session: AsyncSession, company_name: str, offset: int) -> int:
