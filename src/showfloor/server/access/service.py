@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -218,58 +217,35 @@ async def record_contact_unlock(
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
-# PostgreSQL: one statement of fixed shape whatever the batch size (the server prepares it once).
-_PG_RECORD_CONTACTS = FastStatement(
-    text(
-        "INSERT INTO contact_unlocks (account_id, personnel_id, kind, value, operation_id, created_at) "
-        "SELECT :account_id, x.pid, :kind, x.value, NULL, :now "
-        "FROM unnest(CAST(:pids AS bigint[]), CAST(:vals AS text[])) WITH ORDINALITY AS x(pid, value, n) "
-        "ORDER BY x.n ON CONFLICT (account_id, personnel_id, kind) DO NOTHING RETURNING personnel_id, id"
-    )
-)
-
-
 async def record_contact_unlocks(
     session: AsyncSession, account_id: int, kind: str, delivered: dict[int, str | None], now: datetime
 ) -> dict[int, int]:
     """Record many delivered values (person -> value) in one statement, people in id order (one lock
     order for concurrent batches). Returns person -> new row id; people the account already had are
-    left out (nothing written for them). The rows' ``operation_id`` is linked by the caller later."""
+    left out (nothing written for them). The rows' ``operation_id`` is linked by the caller later.
+    (Unlock settlements on PostgreSQL record their contacts inside ``unlock_settle_items``.)"""
     if kind not in CONTACT_KINDS:
         raise ValueError(f"unknown contact kind {kind!r}")
     if not delivered:
         return {}
-    people = sorted(delivered)
-    if session.get_bind().dialect.name == "postgresql":
-        params = {
+    values = [
+        {
             "account_id": account_id,
+            "personnel_id": p,
             "kind": kind,
-            "now": now,
-            "pids": people,
-            "vals": [delivered[p] for p in people],
+            "value": delivered[p],
+            "operation_id": None,
+            "created_at": now,
         }
-        await flush_pending(session)
-        rows = list(await _PG_RECORD_CONTACTS.all(session, params))
-    else:
-        values = [
-            {
-                "account_id": account_id,
-                "personnel_id": p,
-                "kind": kind,
-                "value": delivered[p],
-                "operation_id": None,
-                "created_at": now,
-            }
-            for p in people
-        ]
-        stmt = (
-            _insert(session, ContactUnlock)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
-            .returning(ContactUnlock.personnel_id, ContactUnlock.id)
-        )
-        rows = list((await session.execute(stmt)).all())
-    return {int(p): int(i) for p, i in rows}
+        for p in sorted(delivered)
+    ]
+    stmt = (
+        _insert(session, ContactUnlock)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
+        .returning(ContactUnlock.personnel_id, ContactUnlock.id)
+    )
+    return {int(p): int(i) for p, i in (await session.execute(stmt)).all()}
 
 
 @dataclass(frozen=True)

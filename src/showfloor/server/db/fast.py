@@ -64,6 +64,10 @@ class FastStatement:
             self._compiled = (str(compiled), order, dict(compiled.params))
         return self._compiled
 
+    def _sql_and_args(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql, order, defaults = self._postgres_sql(dialect)
+        return sql, [params[name] if name in params else defaults[name] for name in order]
+
     async def all(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
         params = params or {}
         bound = session.info.get(_DRIVER)
@@ -76,18 +80,15 @@ class FastStatement:
             bound = (session.sync_session.get_transaction(), connection, raw.dbapi_connection)
             session.info[_DRIVER] = bound
         _, connection, adapted = bound
-        sql, order, defaults = self._postgres_sql(connection.dialect)
-        args = [params[name] if name in params else defaults[name] for name in order]
+        sql, args = self._sql_and_args(connection.dialect, params)
         return await _run(connection, adapted, sql, args, begin=session.info.get(WRITES, True))
 
     async def all_alone(self, engine: AsyncEngine, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
         """PostgreSQL: the statement as a transaction of its own, on a pooled connection, with no
         session and no BEGIN (``Database.run_alone``)."""
-        params = params or {}
         async with engine.connect() as connection:
             raw = await connection.get_raw_connection()
-            sql, order, defaults = self._postgres_sql(connection.dialect)
-            args = [params[name] if name in params else defaults[name] for name in order]
+            sql, args = self._sql_and_args(connection.dialect, params or {})
             return await _run(connection, raw.dbapi_connection, sql, args, begin=False)
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any | None:

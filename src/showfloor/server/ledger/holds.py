@@ -176,7 +176,7 @@ async def settle_hold(
     now: datetime | None = None,
 ) -> list[OperationResult]:
     """Several captures and releases of one hold, in order, each with its own operation key (replayed
-    keys write nothing), in the caller's transaction: one round trip on PostgreSQL."""
+    keys write nothing), in the caller's transaction (one ``ledger_settle`` call each on PostgreSQL)."""
     now = now or utcnow()
     for item in settlements:
         if item.kind not in ("capture", "release"):
@@ -185,10 +185,6 @@ async def settle_hold(
             require_positive(item.amount)
         elif item.kind == "capture":
             raise InvalidRequest("A capture needs an amount")
-    if not settlements:
-        return []
-    if pg.uses_functions(session):
-        return await pg.settle_many(session, hold_id, list(settlements), now)
     results: list[OperationResult] = []
     for item in settlements:
         if item.kind == "capture":

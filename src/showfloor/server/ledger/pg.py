@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.fast import FastStatement, flush_pending
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
-from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
+from showfloor.server.ledger.types import ChargeContext, OperationResult
 
 # Rows are read by position (fast statements, see db/fast.py):
 # ledger_spend → status, operation_id, hold_id, amount, other_kind, available;
@@ -32,22 +32,6 @@ _SETTLE = FastStatement(
         "SELECT status, operation_id, amount, other_kind, outstanding FROM ledger_settle("
         ":kind, :hold_id, :amount, :op_key, :now, :ctx_account_id, :api_key_id, :call_source, "
         ":business_code, :resource_type, :resource_id)"
-    )
-)
-# Several settlements of one hold in one statement: the calls run one after the other, in order, each
-# seeing the writes of the previous ones (a VOLATILE function takes a new snapshot per statement).
-_SETTLE_MANY = FastStatement(
-    text(
-        "SELECT r.status, r.operation_id, r.amount, r.other_kind, r.outstanding "
-        "FROM unnest(CAST(:kinds AS text[]), CAST(:amounts AS bigint[]), CAST(:op_keys AS text[]), "
-        "CAST(:ctx_account_ids AS bigint[]), CAST(:api_key_ids AS bigint[]), CAST(:call_sources AS text[]), "
-        "CAST(:business_codes AS text[]), CAST(:resource_types AS text[]), CAST(:resource_ids AS text[])) "
-        "WITH ORDINALITY AS x(kind, amount, op_key, ctx_account_id, api_key_id, call_source, business_code, "
-        "resource_type, resource_id, n) "
-        "CROSS JOIN LATERAL ledger_settle(x.kind, CAST(:hold_id AS bigint), x.amount, x.op_key, "
-        "CAST(:now AS timestamptz), x.ctx_account_id, x.api_key_id, x.call_source, x.business_code, "
-        "x.resource_type, x.resource_id) AS r "
-        "ORDER BY x.n"
     )
 )
 
@@ -151,31 +135,3 @@ def _settled(row: Any, kind: str, hold_id: int, op_key: str) -> OperationResult:
         )
     assert status in ("created", "replayed"), status
     return OperationResult(int(operation_id), int(amount), replayed=status == "replayed")
-
-
-async def settle_many(
-    session: AsyncSession, hold_id: int, settlements: list[HoldSettlement], now: datetime
-) -> list[OperationResult]:
-    """Several ``ledger_settle`` calls on one hold in one round trip (the first refusal raises)."""
-
-    def ctx_field(name: str) -> list[Any]:
-        return [getattr(s.ctx, name) if s.ctx is not None else None for s in settlements]
-
-    await flush_pending(session)
-    rows = await _SETTLE_MANY.all(
-        session,
-        {
-            "hold_id": hold_id,
-            "now": now,
-            "kinds": [s.kind for s in settlements],
-            "amounts": [s.amount for s in settlements],
-            "op_keys": [s.op_key for s in settlements],
-            "ctx_account_ids": ctx_field("account_id"),
-            "api_key_ids": ctx_field("api_key_id"),
-            "call_sources": ctx_field("call_source"),
-            "business_codes": ctx_field("business_code"),
-            "resource_types": ctx_field("resource_type"),
-            "resource_ids": ctx_field("resource_id"),
-        },
-    )
-    return [_settled(row, s.kind, hold_id, s.op_key) for row, s in zip(rows, settlements, strict=True)]

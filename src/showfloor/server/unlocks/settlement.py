@@ -147,10 +147,10 @@ _TASK_FIELDS = (
 )
 
 # PostgreSQL: the whole settlement, one fixed statement over arrays (prepared once whatever the group
-# size). Returns how many items were still unsettled, and the task's items left.
+# size). Returns how many items were still unsettled.
 _PG_SETTLE = FastStatement(
     text(
-        "SELECT settled, items_left FROM unlock_settle_items(CAST(:ids AS bigint[]), "
+        "SELECT settled FROM unlock_settle_items(CAST(:ids AS bigint[]), "
         "CAST(:statuses AS text[]), CAST(:vals AS text[]), CAST(:errors AS text[]), :now)"
     )
 )
