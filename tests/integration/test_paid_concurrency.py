@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from showfloor.server.actions import event_access, searches
 from showfloor.server.actions.decision import Caller
 from showfloor.server.db.uow import Database
@@ -51,7 +53,10 @@ async def test_twenty_events_with_credits_for_five(pg_db: Database) -> None:
         assert await reconcile(session, acct.id) == []
 
 
-async def test_concurrent_searches_never_overspend(pg_db: Database) -> None:
+@pytest.mark.parametrize("alone", [False, True], ids=["in-unit", "alone"])
+async def test_concurrent_searches_never_overspend(pg_db: Database, alone: bool) -> None:
+    """Both ways a search pays: in its write unit under the account lock (a request with an
+    Idempotency-Key), and by one ledger statement after reading in a read unit (without one)."""
     acct = await new_account(pg_db)
     await give(pg_db, acct.id, 7 * 50 + 30)  # seven searches and change
     async with pg_db.write() as session:
@@ -60,6 +65,11 @@ async def test_concurrent_searches_never_overspend(pg_db: Database) -> None:
 
     async def search() -> dict[str, Any] | DomainError:
         try:
+            if alone:
+                async with pg_db.read() as session:
+                    return await searches.search_companies(
+                        session, caller, "Racing Widgets", 1, 20, alone=pg_db
+                    )
             async with pg_db.write() as session:
                 return await searches.search_companies(session, caller, "Racing Widgets", 1, 20)
         except DomainError as exc:

@@ -42,19 +42,26 @@ EXPECTED_ERROR = {
 }
 
 
-async def _plan(db: Database, account_id: int, base: int, visitor: int) -> None:
+async def _plan(db: Database, account_id: int, base: int, visitor: int, search: int) -> int:
     async with db.write() as session:
         plan = Plan(name=f"p-{uuid.uuid4().hex[:12]}", created_at=datetime.now(UTC))
         session.add(plan)
         await session.flush()
         session.add(PlanPrice(plan_id=plan.id, action=Action.EVENT_UNLOCK.value, credits=base))
         session.add(PlanPrice(plan_id=plan.id, action=Action.VISITOR_UNLOCK.value, credits=visitor))
+        session.add(PlanPrice(plan_id=plan.id, action=Action.EXHIBITOR_EVENT_SEARCH.value, credits=search))
         account = await session.get(Account, account_id)
         assert account is not None
         account.plan_id = plan.id
+        return plan.id
 
 
-async def _execute(db: Database, caller: Caller, action: str, event_ref: str, name: str) -> Any:
+async def _execute(
+    db: Database, caller: Caller, action: str, event_ref: str, name: str, *, alone: bool
+) -> Any:
+    if action == "search_exhibitor_events" and alone:  # the request without an Idempotency-Key
+        async with db.read() as session:
+            return await searches.search_company_events(session, caller, name, "all", None, 1, 20, alone=db)
     async with db.write() as session:
         if action == "unlock_event_contacts":
             return await event_access.unlock_event(session, caller, event_ref)
@@ -79,8 +86,9 @@ async def _execute(db: Database, caller: Caller, action: str, event_ref: str, na
     visitor_unlocked=st.booleans(),
     contacts=st.sampled_from([0, 5]),
     visitors=st.sampled_from([0, 3]),
-    plan=st.sampled_from([None, (500, 0), (0, 1000)]),
+    plan=st.sampled_from([None, (500, 0, 0), (0, 1000, 75)]),
     source=st.sampled_from(["api", "agent"]),
+    alone=st.booleans(),
 )
 async def test_precheck_agrees_with_execution(
     db: Database,
@@ -92,16 +100,16 @@ async def test_precheck_agrees_with_execution(
     visitor_unlocked: bool,
     contacts: int,
     visitors: int,
-    plan: tuple[int, int] | None,
+    plan: tuple[int, int, int] | None,
     source: str,
+    alone: bool,
 ) -> None:
     acct = await new_account(db, "prop", unlimited=unlimited)
     if subscription:
         await give(db, acct.id, subscription, "subscription")
     if gift:
         await give(db, acct.id, gift, "gift")
-    if plan is not None:
-        await _plan(db, acct.id, *plan)
+    acct_plan_id = None if plan is None else await _plan(db, acct.id, *plan)
     layers = tuple(name for name, on in (("base", base_unlocked), ("visitor", visitor_unlocked)) if on)
     event = await event_with(db, contacts=contacts, visitors=visitors, unlocked_for=acct.id, layers=layers)
     name = f"Prop {uuid.uuid4().hex[:10]}"  # unique, so each example's search has exactly its own results
@@ -113,7 +121,8 @@ async def test_precheck_agrees_with_execution(
         answer = await precheck(session, acct.id, action, params, source, 50)
     before = await charged(db, acct.id)
     try:
-        result = await _execute(db, Caller(acct.id, acct.key_id, source), action, event.event_id, name)
+        caller = Caller(acct.id, acct.key_id, source, acct_plan_id)
+        result = await _execute(db, caller, action, event.event_id, name, alone=alone)
         error: DomainError | None = None
     except DomainError as exc:
         result, error = None, exc

@@ -123,6 +123,7 @@ class Caller:
     account_id: int
     api_key_id: int | None = None
     call_source: str = "api"
+    plan_id: int | None = None  # the account's pricing plan as read at authentication (None: default)
 
     def charge_context(self, business_code: str, resource_type: str, resource_id: str) -> ChargeContext:
         return ChargeContext(

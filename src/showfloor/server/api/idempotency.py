@@ -48,6 +48,9 @@ TRANSIENT_CODES = frozenset(
 )
 
 Work = Callable[[AsyncSession], Awaitable[Any]]
+# A use case that reads, then makes at most one charge: given a ``Database``, it charges by one ledger
+# statement of its own; given None, in the session's transaction.
+ChargeOnceWork = Callable[[AsyncSession, Database | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ class PaidRequest:
 
     @property
     def caller(self) -> Caller:
-        return Caller(self.principal.account_id, self.principal.api_key_id, self.call_source)
+        return Caller(
+            self.principal.account_id, self.principal.api_key_id, self.call_source, self.principal.plan_id
+        )
 
 
 async def paid_request(
@@ -133,8 +138,10 @@ async def run_paid(
     *,
     status_code: int = 201,
     limit: ConcurrencyLimit | None = None,
+    read_unit: bool = False,
 ) -> JSONResponse:
-    """Run ``work`` in one write transaction under the request's idempotency key (if any)."""
+    """Run ``work`` in one write transaction under the request's idempotency key (if any).
+    ``read_unit``: in a read unit instead, for work whose only write commits on its own."""
     now = datetime.now(UTC)
     claim: idem.Claim | None = None
     if paid.idempotency_key is not None:
@@ -146,7 +153,8 @@ async def run_paid(
             assert claim.replay_status is not None
             return _respond(paid, claim.replay_status, claim.replay_body, replayed=True)
     try:
-        async with concurrency_slot(db, paid.principal.account_id, limit), db.write() as session:
+        unit = db.read() if read_unit else db.write()
+        async with concurrency_slot(db, paid.principal.account_id, limit), unit as session:
             body = json_ready(await work(session))
             if claim is not None:
                 await idem.complete(session, claim, status_code, body)
@@ -163,3 +171,20 @@ async def run_paid(
             await idem.abandon(db, claim)
         raise
     return _respond(paid, status_code, body)
+
+
+async def run_charge_once(
+    paid: PaidRequest,
+    db: Database,
+    settings: Settings,
+    work: ChargeOnceWork,
+    *,
+    limit: ConcurrencyLimit | None = None,
+) -> JSONResponse:
+    """``run_paid`` for a use case that reads and then charges once. Without an Idempotency-Key the
+    charge is the request's only write, so the reads run in a read unit and the charge is a ledger
+    statement of its own (no BEGIN/COMMIT, the account lock held only while it runs). With a key, the
+    charge and the stored response must commit together (``idempotency.service``): one write unit."""
+    if paid.idempotency_key is not None:
+        return await run_paid(paid, db, settings, lambda s: work(s, None), limit=limit)
+    return await run_paid(paid, db, settings, lambda s: work(s, db), limit=limit, read_unit=True)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.fast import FastStatement, flush_pending
+from showfloor.server.db.uow import Database
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.types import ChargeContext, OperationResult
 
@@ -54,26 +55,38 @@ def _conflict(op_key: str, kind: str, amount: int) -> Conflict:
     )
 
 
+def _spend_params(kind: str, ctx: ChargeContext, amount: int, op_key: str, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "account_id": ctx.account_id,
+        "amount": amount,
+        "op_key": op_key,
+        "now": now,
+        "api_key_id": ctx.api_key_id,
+        "call_source": ctx.call_source,
+        "business_code": ctx.business_code,
+        "resource_type": ctx.resource_type,
+        "resource_id": ctx.resource_id,
+    }
+
+
 async def spend(
     session: AsyncSession, kind: str, ctx: ChargeContext, amount: int, op_key: str, now: datetime
 ) -> tuple[OperationResult, int | None]:
     """``ledger_spend``: a debit (``kind="debit"``) or a hold; returns the operation and the hold id."""
-    row = await _call(
-        session,
-        _SPEND,
-        {
-            "kind": kind,
-            "account_id": ctx.account_id,
-            "amount": amount,
-            "op_key": op_key,
-            "now": now,
-            "api_key_id": ctx.api_key_id,
-            "call_source": ctx.call_source,
-            "business_code": ctx.business_code,
-            "resource_type": ctx.resource_type,
-            "resource_id": ctx.resource_id,
-        },
-    )
+    row = await _call(session, _SPEND, _spend_params(kind, ctx, amount, op_key, now))
+    return _spent(row, ctx, amount, op_key)
+
+
+async def debit_alone(
+    db: Database, ctx: ChargeContext, amount: int, op_key: str, now: datetime
+) -> OperationResult:
+    """``ledger_spend`` for a debit as a transaction of its own (``Database.run_alone``)."""
+    rows = await db.run_alone(_SPEND, _spend_params("debit", ctx, amount, op_key, now))
+    return _spent(rows[0], ctx, amount, op_key)[0]
+
+
+def _spent(row: Any, ctx: ChargeContext, amount: int, op_key: str) -> tuple[OperationResult, int | None]:
     status, operation_id, hold_id, spent, other_kind, available = row
     if status == "not_found":
         raise NotFound(f"Account {ctx.account_id} not found")

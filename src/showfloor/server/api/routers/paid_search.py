@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from showfloor.server.actions import linkedin, searches
 from showfloor.server.actions.concurrency import EXHIBITOR_EVENT_SEARCH, PERSONNEL_EVENTS_BY_NAME
 from showfloor.server.api.deps import DB, AppSettings
-from showfloor.server.api.idempotency import PaidContext, run_paid
+from showfloor.server.api.idempotency import PaidContext, run_charge_once, run_paid
 from showfloor.server.api.openapi import business_error_response, error_responses
 from showfloor.server.api.pagination import PageQuery, page_field
 from showfloor.server.errors import DomainError, InvalidRequest
@@ -58,11 +58,13 @@ async def search_by_company_name(
     body: CompanyNameBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
     name = _name(body.company_name)
-    return await run_paid(
+    return await run_charge_once(
         paid,
         db,
         settings,
-        lambda s: searches.search_companies(s, paid.caller, name, body.page, body.pageSize),
+        lambda s, alone: searches.search_companies(
+            s, paid.caller, name, body.page, body.pageSize, alone=alone
+        ),
     )
 
 
@@ -76,12 +78,19 @@ async def search_events(
     body: SearchEventsBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
     name = _name(body.company_name)
-    return await run_paid(
+    return await run_charge_once(
         paid,
         db,
         settings,
-        lambda s: searches.search_company_events(
-            s, paid.caller, name, body.attendance_scope, body.sponsor_match_starred, body.page, body.pageSize
+        lambda s, alone: searches.search_company_events(
+            s,
+            paid.caller,
+            name,
+            body.attendance_scope,
+            body.sponsor_match_starred,
+            body.page,
+            body.pageSize,
+            alone=alone,
         ),
         limit=EXHIBITOR_EVENT_SEARCH,
     )
