@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from showfloor.server.actions import event_access, searches
-from showfloor.server.actions.decision import Caller
+from showfloor.server.actions.decision import Caller, ChargeAfterReads
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError, InsufficientCredits
 from showfloor.server.ledger.reconcile import reconcile
@@ -56,7 +56,7 @@ async def test_twenty_events_with_credits_for_five(pg_db: Database) -> None:
 @pytest.mark.parametrize("alone", [False, True], ids=["in-unit", "alone"])
 async def test_concurrent_searches_never_overspend(pg_db: Database, alone: bool) -> None:
     """Both ways a search pays: in its write unit under the account lock (a request with an
-    Idempotency-Key), and by one ledger statement after reading in a read unit (without one)."""
+    Idempotency-Key), and by one ledger statement after its read unit (without one)."""
     acct = await new_account(pg_db)
     await give(pg_db, acct.id, 7 * 50 + 30)  # seven searches and change
     async with pg_db.write() as session:
@@ -66,10 +66,13 @@ async def test_concurrent_searches_never_overspend(pg_db: Database, alone: bool)
     async def search() -> dict[str, Any] | DomainError:
         try:
             if alone:
+                after_reads = ChargeAfterReads()
                 async with pg_db.read() as session:
-                    return await searches.search_companies(
-                        session, caller, "Racing Widgets", 1, 20, alone=pg_db
+                    found = await searches.search_companies(
+                        session, caller, "Racing Widgets", 1, 20, after_reads=after_reads
                     )
+                await after_reads.pay(pg_db)
+                return found
             async with pg_db.write() as session:
                 return await searches.search_companies(session, caller, "Racing Widgets", 1, 20)
         except DomainError as exc:

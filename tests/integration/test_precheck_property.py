@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from showfloor.server.actions import event_access, searches
-from showfloor.server.actions.decision import Caller
+from showfloor.server.actions.decision import Caller, ChargeAfterReads
 from showfloor.server.actions.precheck import precheck
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
@@ -60,8 +60,13 @@ async def _execute(
     db: Database, caller: Caller, action: str, event_ref: str, name: str, *, alone: bool
 ) -> Any:
     if action == "search_exhibitor_events" and alone:  # the request without an Idempotency-Key
+        after_reads = ChargeAfterReads()
         async with db.read() as session:
-            return await searches.search_company_events(session, caller, name, "all", None, 1, 20, alone=db)
+            result = await searches.search_company_events(
+                session, caller, name, "all", None, 1, 20, after_reads=after_reads
+            )
+        await after_reads.pay(db)
+        return result
     async with db.write() as session:
         if action == "unlock_event_contacts":
             return await event_access.unlock_event(session, caller, event_ref)

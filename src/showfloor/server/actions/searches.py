@@ -5,8 +5,8 @@
 (GET /external/personnel/events/by-name). Each runs its query first, then — only for a non-empty page —
 locks the account, decides with ``decide_search`` (shared with the precheck) and debits the ledger,
 all in the caller's one transaction: a 402 returns no records and charges nothing. The two company
-searches, when the request has no Idempotency-Key, read in a read unit and charge by one ledger
-statement of its own instead (``alone``; see ``_charge_page``).
+searches, when the request has no Idempotency-Key, read in a read unit and are charged after it by one
+ledger statement of its own instead (``after_reads``; see ``_charge_page``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showfloor.server.actions.decision import (
     FORBIDDEN,
     Caller,
+    ChargeAfterReads,
     Decision,
     Wallet,
     biz_code,
@@ -52,9 +53,7 @@ from showfloor.server.catalog.search import (
 )
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
 from showfloor.server.db.fast import FastStatement
-from showfloor.server.db.uow import Database
 from showfloor.server.ledger.pricing import Action, plan_prices
-from showfloor.server.ledger.service import debit_alone
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.pagination import envelope
 
@@ -79,19 +78,17 @@ async def _charge_page(
     subject: str,
     *,
     needs_subscription: bool,
-    alone: Database | None = None,
+    after_reads: ChargeAfterReads | None = None,
 ) -> None:
-    """Charge one non-empty page. ``alone``: the request commits nothing but this charge (no
-    Idempotency-Key), so it is one ledger statement of its own (``ledger.service.debit_alone``), which
-    locks the account and refuses what it cannot pay exactly as ``decide_search`` would: same price,
-    same funds test, same 402. Otherwise the wallet is read under the account lock and the debit joins
-    the caller's transaction, beside the stored idempotent response."""
+    """Charge one non-empty page: read the wallet under the account lock, decide with ``decide_search``
+    and debit in the caller's transaction (beside a stored idempotent response). ``after_reads``: the
+    request commits nothing but this charge, so only its price is read here and the charge is made
+    once the reads are over (``ChargeAfterReads``: same price, same funds test, same 402)."""
     op_key, resource = f"{action.value}:{uuid.uuid4().hex}", (action.value, subject[:100])
-    if alone is not None and not needs_subscription:
+    if after_reads is not None and not needs_subscription:
         price = (await plan_prices(session, caller.plan_id))[action]
-        if price > 0:
-            ctx = caller.charge_context(biz_code(action, caller.call_source), *resource)
-            await debit_alone(alone, ctx, price, op_key)
+        ctx = caller.charge_context(biz_code(action, caller.call_source), *resource)
+        after_reads.add(ctx, price, op_key)
         return
     wallet = await load_wallet(session, caller.account_id, datetime.now(UTC), lock=True)
     decision = decide_search(wallet, action, caller.call_source, needs_subscription=needs_subscription)
@@ -109,7 +106,7 @@ async def search_companies(
     page: int,
     page_size: int,
     *,
-    alone: Database | None = None,
+    after_reads: ChargeAfterReads | None = None,
 ) -> dict[str, Any]:
     limit, offset = page_size, (page - 1) * page_size
     tsquery = None if is_sqlite(session) else indexed_tsquery(company_name)
@@ -125,7 +122,12 @@ async def search_companies(
         return envelope([], await _total_past_the_end(session, company_name, offset), page, page_size)
     events = await _event_ids_of(session, [e.id for e in rows])
     await _charge_page(
-        session, caller, Action.EXHIBITOR_COMPANY_SEARCH, company_name, needs_subscription=False, alone=alone
+        session,
+        caller,
+        Action.EXHIBITOR_COMPANY_SEARCH,
+        company_name,
+        needs_subscription=False,
+        after_reads=after_reads,
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
     return envelope(items, total, page, page_size)
@@ -222,7 +224,7 @@ async def search_company_events(
     page: int,
     page_size: int,
     *,
-    alone: Database | None = None,
+    after_reads: ChargeAfterReads | None = None,
 ) -> dict[str, Any]:
     # The regexes, not the word-prefix index: this takes the first matches in id order and stops,
     # which the index cannot do ("LLC" over 100,000 names: 1.8 ms with the regexes, 6.7 with the index).
@@ -275,7 +277,12 @@ async def search_company_events(
     if not page_rows:
         return envelope([], len(events), page, page_size)
     await _charge_page(
-        session, caller, Action.EXHIBITOR_EVENT_SEARCH, company_name, needs_subscription=False, alone=alone
+        session,
+        caller,
+        Action.EXHIBITOR_EVENT_SEARCH,
+        company_name,
+        needs_subscription=False,
+        after_reads=after_reads,
     )
     items = []
     for event in page_rows:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal
 from showfloor.server.actions.concurrency import ConcurrencyLimit, concurrency_slot
-from showfloor.server.actions.decision import Caller
+from showfloor.server.actions.decision import Caller, ChargeAfterReads
 from showfloor.server.actions.errors import BusinessError
 from showfloor.server.api.deps import CallSource, CurrentPrincipal
 from showfloor.server.api.errors import error_body, request_id_of, status_for
@@ -48,9 +48,9 @@ TRANSIENT_CODES = frozenset(
 )
 
 Work = Callable[[AsyncSession], Awaitable[Any]]
-# A use case that reads, then makes at most one charge: given a ``Database``, it charges by one ledger
-# statement of its own; given None, in the session's transaction.
-ChargeOnceWork = Callable[[AsyncSession, Database | None], Awaitable[Any]]
+# A use case that reads, then makes at most one charge: given a ``ChargeAfterReads``, it leaves the
+# charge there (made after its read unit); given None, it charges in the session's transaction.
+ChargeOnceWork = Callable[[AsyncSession, ChargeAfterReads | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -138,10 +138,11 @@ async def run_paid(
     *,
     status_code: int = 201,
     limit: ConcurrencyLimit | None = None,
-    read_unit: bool = False,
+    after_reads: ChargeAfterReads | None = None,
 ) -> JSONResponse:
     """Run ``work`` in one write transaction under the request's idempotency key (if any).
-    ``read_unit``: in a read unit instead, for work whose only write commits on its own."""
+    ``after_reads`` (requests without a key): ``work`` runs in a read unit and leaves its one charge
+    there; it is made once the unit has ended, before the response."""
     now = datetime.now(UTC)
     claim: idem.Claim | None = None
     if paid.idempotency_key is not None:
@@ -153,11 +154,17 @@ async def run_paid(
             assert claim.replay_status is not None
             return _respond(paid, claim.replay_status, claim.replay_body, replayed=True)
     try:
-        unit = db.read() if read_unit else db.write()
-        async with concurrency_slot(db, paid.principal.account_id, limit), unit as session:
-            body = json_ready(await work(session))
-            if claim is not None:
-                await idem.complete(session, claim, status_code, body)
+        async with concurrency_slot(db, paid.principal.account_id, limit):
+            if after_reads is None:
+                async with db.write() as session:
+                    body = json_ready(await work(session))
+                    if claim is not None:
+                        await idem.complete(session, claim, status_code, body)
+            else:
+                assert claim is None, "a charge after the reads cannot commit with a stored response"
+                async with db.read() as session:
+                    body = json_ready(await work(session))
+                await after_reads.pay(db)
     except DomainError as exc:
         status, error = _error(paid, exc)
         if claim is not None:
@@ -182,9 +189,13 @@ async def run_charge_once(
     limit: ConcurrencyLimit | None = None,
 ) -> JSONResponse:
     """``run_paid`` for a use case that reads and then charges once. Without an Idempotency-Key the
-    charge is the request's only write, so the reads run in a read unit and the charge is a ledger
-    statement of its own (no BEGIN/COMMIT, the account lock held only while it runs). With a key, the
-    charge and the stored response must commit together (``idempotency.service``): one write unit."""
+    charge is the request's only write: the reads run in a read unit and the charge is one ledger
+    statement of its own once they are over (``ChargeAfterReads``: no BEGIN/COMMIT, the account lock
+    held only while it runs). With a key, the charge and the stored response must commit together
+    (``idempotency.service``): one write unit, the charge under the account lock."""
     if paid.idempotency_key is not None:
         return await run_paid(paid, db, settings, lambda s: work(s, None), limit=limit)
-    return await run_paid(paid, db, settings, lambda s: work(s, db), limit=limit, read_unit=True)
+    after_reads = ChargeAfterReads()
+    return await run_paid(
+        paid, db, settings, lambda s: work(s, after_reads), limit=limit, after_reads=after_reads
+    )

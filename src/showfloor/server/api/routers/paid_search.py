@@ -62,8 +62,8 @@ async def search_by_company_name(
         paid,
         db,
         settings,
-        lambda s, alone: searches.search_companies(
-            s, paid.caller, name, body.page, body.pageSize, alone=alone
+        lambda s, after_reads: searches.search_companies(
+            s, paid.caller, name, body.page, body.pageSize, after_reads=after_reads
         ),
     )
 
@@ -82,7 +82,7 @@ async def search_events(
         paid,
         db,
         settings,
-        lambda s, alone: searches.search_company_events(
+        lambda s, after_reads: searches.search_company_events(
             s,
             paid.caller,
             name,
@@ -90,7 +90,7 @@ async def search_events(
             body.sponsor_match_starred,
             body.page,
             body.pageSize,
-            alone=alone,
+            after_reads=after_reads,
         ),
         limit=EXHIBITOR_EVENT_SEARCH,
     )
