@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from sqlalchemy import BigInteger, bindparam, event, func, select, text
@@ -274,3 +276,51 @@ async def test_run_alone_is_atomic_and_commits(db: Database) -> None:
     async with db.read() as session:
         remaining = (await session.scalars(select(CreditGrant.remaining).order_by(CreditGrant.id))).all()
     assert remaining == [701, 6]
+
+
+async def test_run_alone_returns_its_connection_and_drops_a_dead_one(pg_db: Database) -> None:
+    """A lone statement takes its connection straight from the pool: it goes back after a result, an
+    error or a cancellation, and a dead one is dropped (DatabaseUnavailable) instead of handed out."""
+    pool = pg_db.engine.sync_engine.pool
+    assert (await pg_db.run_alone(BACKEND_PID, {}, writes=False))[0][0] > 0
+    assert pool.checkedout() == 0
+    with pytest.raises(Exception) as caught:
+        await pg_db.run_alone(FastStatement(text("SELECT 1/0")), {})
+    assert not isinstance(caught.value, DatabaseUnavailable) and pool.checkedout() == 0
+    slow = asyncio.create_task(pg_db.run_alone(FastStatement(text("SELECT pg_sleep(5)")), {}))
+    await asyncio.sleep(0.2)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert pool.checkedout() == 0
+    dsn = pg_db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    killer = await asyncpg.connect(dsn)  # not from the pool: every pooled connection dies under it
+    try:
+        await killer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await killer.close()
+    outages = 0
+    for _ in range(pool.size() + 2):
+        try:
+            await pg_db.run_alone(BACKEND_PID, {}, writes=False)
+            break
+        except DatabaseUnavailable:
+            outages += 1
+    else:
+        pytest.fail("the pool kept handing out dead connections")
+    assert outages >= 1 and pool.checkedout() == 0
+
+
+async def test_run_alone_without_a_connection_is_database_unavailable(pg_db: Database) -> None:
+    """A pool that cannot connect (here: no such database; in a restart: "starting up") is an outage,
+    answered 503 — not the driver's own error, which the API would answer 500."""
+    nowhere = pg_db.engine.url.set(database=f"showfloor_missing_{uuid.uuid4().hex[:8]}")
+    db = Database(make_engine(nowhere.render_as_string(hide_password=False)))
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await db.run_alone(BACKEND_PID, {}, writes=False)
+    finally:
+        await db.dispose()

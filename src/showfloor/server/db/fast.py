@@ -15,7 +15,8 @@ A failure of the connection itself invalidates it in SQLAlchemy's pool and surfa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.util import greenlet_spawn
 
 # SQLSTATE classes that mean "the database is not there" rather than "this statement is wrong".
 _OUTAGE_SQLSTATES = ("08", "57P", "53300")
@@ -81,15 +83,25 @@ class FastStatement:
             session.info[_DRIVER] = bound
         _, connection, adapted = bound
         sql, args = self._sql_and_args(connection.dialect, params)
-        return await _run(connection, adapted, sql, args, begin=session.info.get(WRITES, True))
+        return await _run(connection.invalidate, adapted, sql, args, begin=session.info.get(WRITES, True))
 
     async def all_alone(self, engine: AsyncEngine, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
         """PostgreSQL: the statement as a transaction of its own, on a pooled connection, with no
-        session and no BEGIN (``Database.run_alone``)."""
-        async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            sql, args = self._sql_and_args(connection.dialect, params or {})
-            return await _run(connection, raw.dbapi_connection, sql, args, begin=False)
+        session and no BEGIN (``Database.run_alone``). The connection is taken from the pool itself,
+        not through ``engine.connect()``: two greenlet hops and no ``Connection`` object, ~0.1 ms of
+        CPU less per statement (a quarter of a lone ledger debit's client side)."""
+        sql, args = self._sql_and_args(engine.dialect, params or {})
+        try:
+            pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
+        except engine.dialect.loaded_dbapi.Error as error:  # e.g. "the database system is starting up"
+            # engine.connect() wraps these for the API's outage handler; no connection is an outage.
+            raise DatabaseUnavailable(str(error)) from error
+        try:
+            return await _run(
+                lambda: greenlet_spawn(pooled.invalidate), pooled.dbapi_connection, sql, args, begin=False
+            )
+        finally:
+            await asyncio.shield(greenlet_spawn(pooled.close))  # back to the pool, even when cancelled
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any | None:
         rows = await self.all(session, params)
@@ -111,13 +123,14 @@ async def run_on_driver(
     COMMITTED it sees what a transaction's statement would, and a later SQLAlchemy statement of the
     same unit still opens the transaction as usual."""
     raw = await connection.get_raw_connection()
-    return await _run(connection, raw.dbapi_connection, sql, args, begin=begin)
+    return await _run(connection.invalidate, raw.dbapi_connection, sql, args, begin=begin)
 
 
 async def _run(
-    connection: AsyncConnection, adapted: Any, sql: str, args: Sequence[Any], *, begin: bool
+    invalidate: Callable[[], Awaitable[Any]], adapted: Any, sql: str, args: Sequence[Any], *, begin: bool
 ) -> list[Any]:
-    """``run_on_driver`` with the adapter (SQLAlchemy's wrapper of the asyncpg connection) at hand."""
+    """``run_on_driver`` with the adapter (SQLAlchemy's wrapper of the asyncpg connection) at hand;
+    ``invalidate`` drops the connection from SQLAlchemy's pool."""
     driver: asyncpg.Connection = adapted.driver_connection
     try:
         # SQLAlchemy sends BEGIN lazily, with its first statement; a fast statement may be the first
@@ -127,7 +140,7 @@ async def _run(
         return list(await driver.fetch(sql, *args))
     except Exception as error:
         if _is_outage(error, driver):
-            await connection.invalidate()  # never hand this connection out again
+            await invalidate()  # never hand this connection out again
             raise DatabaseUnavailable(str(error)) from error
         raise
 
