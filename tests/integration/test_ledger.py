@@ -12,8 +12,9 @@ from showfloor.server.errors import Conflict, InsufficientCredits, InvalidReques
 from showfloor.server.ledger import service
 from showfloor.server.ledger.balance import available, balance_after, get_balance
 from showfloor.server.ledger.reconcile import reconcile
-from showfloor.server.models import CreditGrant, CreditHold, LedgerEntry, LedgerOperation
+from showfloor.server.models import CreditGrant, CreditHold, LedgerEntry
 from tests.conftest import new_account
+from tests.integration.paid_support import debits
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -342,7 +343,7 @@ async def test_debit_alone_is_a_debit_in_a_transaction_of_its_own(db: Database) 
     again = await service.debit_alone(db, ctx, 60, "alone", now=T0)
     assert (first.replayed, again.replayed, again.operation_id) == (False, True, first.operation_id)
     assert await entries_of(db, first.operation_id) == [(gift, "debit", -60)]
-    history = (await service_history(db, acct.id))[0]
+    history = (await debits(db, acct.id))[0]
     assert (history.call_source, history.business_code, history.api_key_id) == (
         "agent",
         "Exhibitor Company Search - Agent",
@@ -360,13 +361,3 @@ async def test_debit_alone_is_a_debit_in_a_transaction_of_its_own(db: Database) 
             await service.debit_alone(db, ctx, amount, key, now=T0)
     assert await balances(db, acct.id) == {"subscription": 0, "addon": 0, "gift": 40}
     await assert_reconciles(db)
-
-
-async def service_history(db: Database, account_id: int) -> list[LedgerOperation]:
-    async with db.read() as session:
-        rows = await session.scalars(
-            select(LedgerOperation)
-            .where(LedgerOperation.account_id == account_id, LedgerOperation.kind == "debit")
-            .order_by(LedgerOperation.id)
-        )
-        return list(rows.all())
