@@ -164,10 +164,9 @@ class ChargeAfterReads:
         if amount > 0:
             self._due = (ctx, amount, op_key)
 
-    async def pay(self, db: Database) -> int | None:
-        """Make the charge (raises ``InsufficientCredits``); the operation id, or None when nothing is due."""
-        if self._due is None:
-            return None
-        ctx, amount, op_key = self._due
-        self._due = None
-        return (await debit_alone(db, ctx, amount, op_key)).operation_id
+    async def pay(self, db: Database) -> None:
+        """Make the charge, if one is due (raises ``InsufficientCredits`` when the account cannot pay)."""
+        if self._due is not None:
+            ctx, amount, op_key = self._due
+            self._due = None
+            await debit_alone(db, ctx, amount, op_key)

@@ -85,7 +85,9 @@ async def _charge_page(
     request commits nothing but this charge, so only its price is read here and the charge is made
     once the reads are over (``ChargeAfterReads``: same price, same funds test, same 402)."""
     op_key, resource = f"{action.value}:{uuid.uuid4().hex}", (action.value, subject[:100])
-    if after_reads is not None and not needs_subscription:
+    if after_reads is not None:
+        # ``ledger_spend`` checks funds, not the subscription a by-name search needs under the lock.
+        assert not needs_subscription, "a search that needs a subscription charges under the lock"
         price = (await plan_prices(session, caller.plan_id))[action]
         ctx = caller.charge_context(biz_code(action, caller.call_source), *resource)
         after_reads.add(ctx, price, op_key)
