@@ -20,25 +20,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
 ) -> None:
     """Serve the API (uvicorn). Settings come from SHOWFLOOR_* environment variables."""
-    import uvicorn
-
+    from showfloor.server import serving
     from showfloor.server.config import Settings
 
     settings = Settings()  # fail fast on bad configuration before forking workers
     if settings.is_sqlite and workers > 1:
         # Each process would run its own embedded worker; that is safe (BEGIN IMMEDIATE), just wasteful.
         os.environ.setdefault("SHOWFLOOR_EMBEDDED_WORKER", "true")
-    uvicorn.run(
-        "showfloor.server.asgi:make_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        # Nagle off on every connection (uvicorn's multi-worker socket misses it): no 40 ms ACK stalls.
-        http="showfloor.server.http_protocol:NoDelayH11Protocol",
-    )
+    serving.serve(host, port, workers)
 
 
 @app.command()
