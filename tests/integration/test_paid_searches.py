@@ -11,7 +11,7 @@ from showfloor.server.actions import concurrency
 from showfloor.server.db.uow import Database
 from showfloor.server.models import LinkedinActivityUnlock
 from tests.conftest import AccountFixture
-from tests.factories import make_exhibitor, make_person
+from tests.factories import attach_exhibitor, make_exhibitor, make_person
 from tests.integration.paid_support import balance, charged, debits, event_with, give
 
 
@@ -53,6 +53,27 @@ async def test_company_search_charges_only_non_empty_pages(
     assert poor.json()["details"] == {"requiredCredits": 50, "availableCredits": 20}
     bad = await client.post(url, json={"company_name": ""})
     assert bad.status_code == 400
+
+
+async def test_company_search_lists_each_companys_events_most_recent_first(
+    db: Database, client: httpx.AsyncClient, account: AccountFixture
+) -> None:
+    """On PostgreSQL the page and its event ids are one statement; on SQLite two. Same answer."""
+    await give(db, account.id, 100)
+    may = await event_with(db, date_start=date(2026, 5, 1))
+    july = await event_with(db, date_start=date(2026, 7, 1))
+    undated = await event_with(db, date_start=None)
+    async with db.write() as session:
+        busy = await make_exhibitor(session, may, company_name="Initech Busy")
+        for event in (undated, july):
+            await attach_exhibitor(session, event, busy)
+        await make_exhibitor(session, company_name="Initech Quiet Holdings")  # at no event
+    resp = await client.post("/external/exhibitors/search-by-company-name", json={"company_name": "Initech"})
+    assert resp.status_code == 201, resp.text
+    items = resp.json()["items"]
+    assert [i["companyName"] for i in items] == ["Initech Busy", "Initech Quiet Holdings"]
+    assert items[0]["matched_event_ids"] == [july.event_id, may.event_id, undated.event_id]
+    assert items[1]["matched_event_ids"] == []
 
 
 async def test_event_search_by_company(

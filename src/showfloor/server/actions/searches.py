@@ -17,17 +17,15 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     ColumnElement,
     Integer,
     Select,
     String,
-    any_,
     bindparam,
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.actions.decision import (
@@ -112,17 +110,18 @@ async def search_companies(
 ) -> dict[str, Any]:
     limit, offset = page_size, (page - 1) * page_size
     tsquery = None if is_sqlite(session) else indexed_tsquery(company_name)
-    if tsquery is not None:  # the common case on PostgreSQL: statements built once
+    if tsquery is not None:  # the common case on PostgreSQL: one statement, built once
         params = {"tsquery": tsquery, "limit": limit, "offset": offset}
         rows: Sequence[Any] = [_Row(r) for r in await _PG_COMPANY_PAGE.all(session, params)]
         total = int(rows[0].total) if rows else 0
+        events = {int(row.id): list(row.event_ids or ()) for row in rows}
     else:
         condition = company_name_condition(company_name, sqlite=is_sqlite(session))
         page_rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
         rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else 0
+        events = await _event_ids_of(session, [e.id for e in rows]) if rows else {}
     if not rows:
         return envelope([], await _total_past_the_end(session, company_name, offset), page, page_size)
-    events = await _event_ids_of(session, [e.id for e in rows])
     await _charge_page(
         session,
         caller,
@@ -161,18 +160,27 @@ def _event_ids_query(exhibitors: ColumnElement[bool]) -> Select[int, str]:
     )
 
 
-# PostgreSQL, every keyword word on the word-prefix index: the page and its events as fast statements
-# (db/fast.py), compiled once; building and loading them through the ORM was a quarter of a search's
-# CPU (py-spy, docs/benchmarks.md). Page rows are read by column name (``_Row``).
+# PostgreSQL, every keyword word on the word-prefix index: the page with each company's event ids (an
+# array in ``_event_ids_query``'s order) as one fast statement (db/fast.py), compiled once. Building and
+# loading it through the ORM was a quarter of a search's CPU, and the event ids were a second round trip
+# (py-spy, docs/benchmarks.md). Page rows are read by column name (``_Row``).
+_EVENT_IDS_OF_ROW = (
+    select(
+        func.array_agg(
+            aggregate_order_by(Event.event_id, Event.date_start.desc().nulls_last(), Event.id.desc())
+        )
+    )
+    .select_from(EventExhibitor)
+    .join(Event, Event.id == EventExhibitor.event_id)
+    .where(EventExhibitor.exhibitor_id == Exhibitor.id)
+    .scalar_subquery()
+)
 _PG_COMPANY_PAGE = FastStatement(
     company_page_query(
         word_prefixes_match(Exhibitor.company_name, bindparam("tsquery", type_=String)),
         limit=bindparam("limit", type_=Integer),
         offset=bindparam("offset", type_=Integer),
-    )
-)
-_PG_EVENT_IDS = FastStatement(
-    _event_ids_query(EventExhibitor.exhibitor_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    ).add_columns(_EVENT_IDS_OF_ROW.label("event_ids"))
 )
 
 
@@ -200,14 +208,12 @@ async def _total_past_the_end(session: AsyncSession, company_name: str, offset: 
 
 
 async def _event_ids_of(session: AsyncSession, exhibitor_ids: list[int]) -> dict[int, list[str]]:
-    if is_sqlite(session):
-        rows: Sequence[Any] = (
-            await session.execute(
-                _event_ids_query(id_in(EventExhibitor.exhibitor_id, exhibitor_ids, sqlite=True))
-            )
-        ).all()
-    else:
-        rows = await _PG_EVENT_IDS.all(session, {"ids": exhibitor_ids})
+    sqlite = is_sqlite(session)
+    rows = (
+        await session.execute(
+            _event_ids_query(id_in(EventExhibitor.exhibitor_id, exhibitor_ids, sqlite=sqlite))
+        )
+    ).all()
     out: dict[int, list[str]] = {}
     for exhibitor_id, event_id in rows:
         out.setdefault(int(exhibitor_id), []).append(event_id)
