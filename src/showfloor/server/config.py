@@ -58,8 +58,11 @@ class Settings(BaseSettings):
     unlock_fault_malformed_rate: float = Field(default=0.0, ge=0, le=1)
     unlock_fault_seed: int = 0
 
-    # Database pool (PostgreSQL only).
-    db_pool_size: int = Field(default=10, ge=1)
+    # Database pool (PostgreSQL only), per process. Connections past the pool size are closed as soon as
+    # the pool has that many idle, so a process whose concurrent requests often exceed it opens a new
+    # connection (a new backend, every statement prepared again) per request: size it for the
+    # concurrency a process sees (docs/operations.md).
+    db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
 
     @field_validator("database_url")
