@@ -44,6 +44,9 @@ from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.models.catalog import Event
 
+sys.path.insert(0, str(Path(__file__).parent))
+from cpu import CpuMeter, phase_cost
+
 BIN = Path(sys.executable).parent
 Request = tuple[str, dict[str, Any]]  # (path, query params)
 
@@ -226,6 +229,8 @@ class Result:
     statuses: Counter[int]
     server_p50_ms: float | None = None
     server_p99_ms: float | None = None
+    cpu: str = ""  # CPU per request (warm-up included) of the server, PostgreSQL and this client
+    requests: int = 0  # every request sent, warm-up included
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -260,7 +265,9 @@ async def drive(
                 if now >= measure_from:
                     latencies.append(done - now)
                     statuses[resp.status_code] += 1
+                sent[0] += 1
 
+    sent = [0]
     await asyncio.gather(*(client_loop(n) for n in range(clients)))
     elapsed = time.perf_counter() - measure_from
     return Result(
@@ -269,6 +276,7 @@ async def drive(
         percentile(latencies, 0.50) * 1000,
         percentile(latencies, 0.99) * 1000,
         statuses,
+        requests=sent[0],
     )
 
 
@@ -345,19 +353,22 @@ async def run(url: str, args: argparse.Namespace) -> list[Result]:
         )
         try:
             await wait_healthy(base, proc)
+            meter = CpuMeter(proc.pid)
             results = []
             for n, target in enumerate(TARGETS):
                 if args.only and n > 0 and not any(word in target.route for word in args.only):
                     continue
                 before = await route_buckets(base)
+                cpu_before = meter.sample()
                 result = await drive(
                     base, key, target, inputs, args.seconds, args.warmup, args.clients, args.seed + n
                 )
+                result.cpu = phase_cost(cpu_before, meter.sample(), result.requests)
                 after = (await route_buckets(base)).get(target.route, {})
                 result.server_p50_ms = bucket_quantile(before.get(target.route, {}), after, 0.50)
                 result.server_p99_ms = bucket_quantile(before.get(target.route, {}), after, 0.99)
                 results.append(result)
-                print(f"  {target.label}: {result.rps:.0f} req/s", file=sys.stderr)
+                print(f"  {target.label}: {result.rps:.0f} req/s, {result.cpu}", file=sys.stderr)
             return results
         finally:
             proc.terminate()
