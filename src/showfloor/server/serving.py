@@ -10,7 +10,9 @@ On Linux each worker here binds its own socket with ``SO_REUSEPORT`` and the ker
 connections across those sockets by hash, as nginx's ``reuseport`` does. uvicorn's ``Multiprocess``
 still supervises the workers (health checks, restarts, signals); it hands every new worker the same
 ``sockets`` argument, and ``_OwnSocket`` is a list that, when unpickled in a spawned worker, binds that
-worker's own socket. Elsewhere (no ``SO_REUSEPORT``, or one that does not balance) uvicorn runs as is.
+worker's own socket (this leans on how uvicorn 0.54, pinned, passes ``sockets`` to spawned workers;
+tests/e2e/test_serve_processes.py fails if that changes). Elsewhere (no ``SO_REUSEPORT``, or one that does
+not balance) uvicorn runs as is.
 """
 
 from __future__ import annotations
