@@ -28,22 +28,21 @@ from uvicorn.supervisors import Multiprocess
 APP = "showfloor.server.asgi:make_app"
 
 
-def uvicorn_options() -> dict[str, Any]:
-    return {
-        "factory": True,
-        "log_config": None,
-        "access_log": False,
-        # Nagle off on every connection (a socket uvicorn or we bind ourselves misses it): no 40 ms ACK
-        # stalls on keep-alive responses.
-        "http": "showfloor.server.http_protocol:NoDelayH11Protocol",
-    }
+UVICORN_OPTIONS: dict[str, Any] = {
+    "factory": True,
+    "log_config": None,
+    "access_log": False,
+    # Nagle off on every connection (a socket uvicorn or we bind ourselves misses it): no 40 ms ACK
+    # stalls on keep-alive responses.
+    "http": "showfloor.server.http_protocol:NoDelayH11Protocol",
+}
 
 
 def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and balances_by_reuseport():
         serve_with_own_sockets(host, port, workers)
     else:
-        uvicorn.run(APP, host=host, port=port, workers=workers, **uvicorn_options())
+        uvicorn.run(APP, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
 
 
 def balances_by_reuseport() -> bool:
@@ -54,7 +53,7 @@ def balances_by_reuseport() -> bool:
 
 def serve_with_own_sockets(host: str, port: int, workers: int) -> None:
     port = port_if_free(host, port)
-    config = uvicorn.Config(APP, host=host, port=port, workers=workers, **uvicorn_options())
+    config = uvicorn.Config(APP, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
     Multiprocess(config, sockets=_OwnSocket(host, port)).run()  # handles SIGINT and SIGTERM itself
 
 
