@@ -1,12 +1,10 @@
 """Ledger benchmark on PostgreSQL: debits/s through ``ledger.service`` next to ``pgbench -N``, and the
 peak RSS of one ``showfloor serve`` process after start-up. Not a test: it prints figures.
 
-    .venv/bin/python bench/ledger.py [--seconds 10] [--clients 1,8,64] [--processes 1] [--debit alone|unit]
+    .venv/bin/python bench/ledger.py [--seconds 10] [--clients 1,8,64] [--processes 1]
 
-``--debit alone`` (default): each debit is ``service.debit_alone``, one ``ledger_spend`` statement as a
-transaction of its own (what a paid search without an Idempotency-Key does). ``--debit unit``: each is
-``service.debit`` inside ``Database.write()`` (BEGIN, ``ledger_spend``, COMMIT; what a charge beside
-other writes costs).
+Each debit is ``service.debit`` inside ``Database.write()`` (BEGIN, ``ledger_spend``, COMMIT), as a paid
+action charges.
 
 With ``--processes P`` each cell's N workers are spread over P Python processes (as ``showfloor serve
 --workers P`` spreads requests), so one process's client-side CPU is not the only bound.
@@ -73,12 +71,8 @@ async def seed(db: Database) -> list[int]:
     return ids
 
 
-async def ledger_cell(
-    db: Database, account_ids: list[int], workers: int, seconds: float, *, alone: bool = True
-) -> float:
-    """Debits per second with ``workers`` concurrent tasks, each debit its own transaction: by
-    ``service.debit_alone`` (one statement, as a paid search without an Idempotency-Key charges) or,
-    ``alone=False``, by ``service.debit`` in a write unit (as charges beside other writes are made)."""
+async def ledger_cell(db: Database, account_ids: list[int], workers: int, seconds: float) -> float:
+    """Debits per second with ``workers`` concurrent tasks, each debit its own transaction."""
     deadline = time.perf_counter() + seconds
     run = uuid.uuid4().hex[:8]
     counts = [0] * workers
@@ -88,11 +82,8 @@ async def ledger_cell(
         while time.perf_counter() < deadline:
             account_id = account_ids[0] if len(account_ids) == 1 else rng.choice(account_ids)
             ctx, key = service.ChargeContext(account_id), f"{run}-{n}-{counts[n]}"
-            if alone:
-                await service.debit_alone(db, ctx, 1, key)
-            else:
-                async with db.write() as session:
-                    await service.debit(session, ctx, 1, key)
+            async with db.write() as session:
+                await service.debit(session, ctx, 1, key)
             counts[n] += 1
 
     started = time.perf_counter()
@@ -100,16 +91,14 @@ async def ledger_cell(
     return sum(counts) / (time.perf_counter() - started)
 
 
-async def multi_process_cell(
-    dsn: str, accounts: str, workers: int, processes: int, seconds: float, mode: str
-) -> float:
+async def multi_process_cell(dsn: str, accounts: str, workers: int, processes: int, seconds: float) -> float:
     """The same cell, its workers spread over ``processes`` child processes (see ``child_main``)."""
     shares = [workers // processes + (1 if i < workers % processes else 0) for i in range(processes)]
     start_at = time.time() + 3.0  # every child connected and warm before the clock starts
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--child", dsn, accounts, str(share), str(seconds), str(start_at),
-            mode, stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         for share in shares
         if share > 0
@@ -118,17 +107,14 @@ async def multi_process_cell(
     return sum(float(out.decode().strip() or 0) for out, _ in outputs)
 
 
-async def child_main(
-    dsn: str, accounts: str, workers: int, seconds: float, start_at: float, mode: str
-) -> None:
+async def child_main(dsn: str, accounts: str, workers: int, seconds: float, start_at: float) -> None:
     first, last = (int(x) for x in accounts.split("-"))
     db = Database(make_engine(dsn, pool_size=workers + 2, max_overflow=0))
     try:
         ids = list(range(first, last + 1))
-        alone = mode == "alone"
-        await ledger_cell(db, ids, workers, 0.2, alone=alone)  # warm the pool and the prepared statements
+        await ledger_cell(db, ids, workers, 0.2)  # warm the pool and the prepared statements
         await asyncio.sleep(max(0.0, start_at - time.time()))
-        print(await ledger_cell(db, ids, workers, seconds, alone=alone), flush=True)
+        print(await ledger_cell(db, ids, workers, seconds), flush=True)
     finally:
         await db.dispose()
 
@@ -194,7 +180,6 @@ async def main() -> None:
     parser.add_argument("--clients", default="1,8,64", help="concurrent workers / pgbench clients")
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--processes", type=int, default=1, help="Python processes sharing each cell")
-    parser.add_argument("--debit", choices=("alone", "unit"), default="alone", help="see above")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -215,13 +200,12 @@ async def main() -> None:
                 if args.processes > 1:
                     await db.engine.dispose()
                     one_range, all_range = f"{ids[0]}-{ids[0]}", f"{ids[0]}-{ids[-1]}"
-                    cell = (n, args.processes, args.seconds, args.debit)
+                    cell = (n, args.processes, args.seconds)
                     one = await multi_process_cell(ledger_dsn, one_range, *cell)
                     spread = await multi_process_cell(ledger_dsn, all_range, *cell)
                 else:
-                    alone = args.debit == "alone"
-                    one = await ledger_cell(db, ids[:1], n, args.seconds, alone=alone)
-                    spread = await ledger_cell(db, ids, n, args.seconds, alone=alone)
+                    one = await ledger_cell(db, ids[:1], n, args.seconds)
+                    spread = await ledger_cell(db, ids, n, args.seconds)
                 await db.engine.dispose()  # give pgbench the connections our pool held
                 pgb = await asyncio.to_thread(pgbench_cell, dsn_for(args.pg_dsn, pgbench_db), n, args.seconds)
                 rows.append((n, one, spread, pgb))
@@ -234,7 +218,7 @@ async def main() -> None:
     rss = await asyncio.to_thread(serve_peak_rss_mb)
     print(
         f"\nLedger debits/s on PostgreSQL, {args.seconds:g} s per cell, {os.cpu_count()} CPUs, "
-        f"{args.processes} Python process(es), debits {args.debit}\n"
+        f"{args.processes} Python process(es)\n"
     )
     print("| workers | (a) one account | (b) 1,000 accounts | pgbench -N TPS | (a)/pgbench | (b)/pgbench |")
     print("|---:|---:|---:|---:|---:|---:|")
@@ -245,7 +229,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _, _, child_dsn, child_accounts, child_workers, child_seconds, child_start, child_mode = sys.argv
+        _, _, child_dsn, child_accounts, child_workers, child_seconds, child_start = sys.argv
         asyncio.run(
             child_main(
                 child_dsn,
@@ -253,7 +237,6 @@ if __name__ == "__main__":
                 int(child_workers),
                 float(child_seconds),
                 float(child_start),
-                child_mode,
             )
         )
     else:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import httpx
 
 from showfloor.server.access.service import record_event_unlock
-from showfloor.server.actions import concurrency
 from showfloor.server.app import create_app
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.worker import UnlockWorker
+from showfloor.server.paid import concurrency
 from showfloor.server.unlocks.providers import DatasetProvider
+from showfloor.server.unlocks.worker import UnlockWorker
 from tests.conftest import AccountFixture, new_account, test_settings
 from tests.contract.recorder import Recorder
 from tests.contract.spec import offered_operations

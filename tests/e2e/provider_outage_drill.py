@@ -113,7 +113,6 @@ async def submit(db: Database, account_id: int, ids: list[int]) -> int:
             session,
             account_id=account_id,
             api_key_id=None,
-            plan_id=None,
             kind="email",
             personnel_ids=[str(i) for i in ids],
             event_ref=None,

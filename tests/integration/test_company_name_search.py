@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import ColumnElement, insert, select, text
 from sqlalchemy.dialects import postgresql
 
-from showfloor.server.actions.searches import company_page_query
 from showfloor.server.catalog.search import company_name_condition, keyword_condition
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.migrate import current_revision, downgrade, upgrade
 from showfloor.server.db.uow import Database
+from showfloor.server.lookups.service import company_page_query
 from showfloor.server.models import Exhibitor
 from tests.conftest import AccountFixture, scratch_pg_url
 from tests.integration.paid_support import give

@@ -9,7 +9,7 @@ import pytest
 
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
-from showfloor.server.idempotency import service as idem
+from showfloor.server.paid import idempotency as idem
 from tests.conftest import AccountFixture
 from tests.factories import make_exhibitor
 from tests.integration.paid_support import charged, event_with, give

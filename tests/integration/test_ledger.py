@@ -14,7 +14,6 @@ from showfloor.server.ledger.balance import available, balance_after, get_balanc
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.models import CreditGrant, CreditHold, LedgerEntry
 from tests.conftest import new_account
-from tests.integration.paid_support import debits
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -331,33 +330,3 @@ async def test_invalid_amounts_are_refused(db: Database) -> None:
         ):
             with pytest.raises(InvalidRequest):
                 await call
-
-
-async def test_debit_alone_is_a_debit_in_a_transaction_of_its_own(db: Database) -> None:
-    """``debit_alone`` (one ledger statement on PostgreSQL, its own write unit on SQLite) charges,
-    attributes, replays and refuses exactly as ``debit`` in a unit of work."""
-    acct = await new_account(db)
-    gift = await give(db, acct.id, "gift", 100, None, "g")
-    ctx = service.ChargeContext(acct.id, acct.key_id, "agent", "Exhibitor Company Search - Agent", "s", "x")
-    first = await service.debit_alone(db, ctx, 60, "alone", now=T0)
-    again = await service.debit_alone(db, ctx, 60, "alone", now=T0)
-    assert (first.replayed, again.replayed, again.operation_id) == (False, True, first.operation_id)
-    assert await entries_of(db, first.operation_id) == [(gift, "debit", -60)]
-    history = (await debits(db, acct.id))[0]
-    assert (history.call_source, history.business_code, history.api_key_id) == (
-        "agent",
-        "Exhibitor Company Search - Agent",
-        acct.key_id,
-    )
-    with pytest.raises(Conflict):
-        await service.debit_alone(db, ctx, 61, "alone", now=T0)
-    with pytest.raises(InsufficientCredits) as refused:
-        await service.debit_alone(db, ctx, 50, "too-much", now=T0)
-    assert (refused.value.required, refused.value.available) == (50, 40)
-    with pytest.raises(NotFound):
-        await service.debit_alone(db, service.ChargeContext(acct.id + 10**6), 1, "nobody", now=T0)
-    for amount, key in ((0, "zero"), (1, "")):
-        with pytest.raises(InvalidRequest):
-            await service.debit_alone(db, ctx, amount, key, now=T0)
-    assert await balances(db, acct.id) == {"subscription": 0, "addon": 0, "gift": 40}
-    await assert_reconciles(db)

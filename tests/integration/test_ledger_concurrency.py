@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from showfloor.server.db.uow import Database
@@ -26,14 +25,10 @@ async def give(db: Database, account_id: int, bucket: str, amount: int, expires:
         )
 
 
-async def debit_once(
-    db: Database, account_id: int, amount: int, key: str, *, alone: bool = False
-) -> service.OperationResult | None:
-    """One debit in a unit of work of its own, or (``alone``) as one statement with no unit at all."""
+async def debit_once(db: Database, account_id: int, amount: int, key: str) -> service.OperationResult | None:
+    """One debit in a unit of work of its own."""
     ctx = service.ChargeContext(account_id)
     try:
-        if alone:
-            return await service.debit_alone(db, ctx, amount, key)
         async with db.write() as session:
             return await service.debit(session, ctx, amount, key)
     except InsufficientCredits:
@@ -50,19 +45,14 @@ async def assert_reconciles(db: Database) -> None:
         assert await reconcile(session) == []
 
 
-async def race_debits(
-    db: Database, account_id: int, *, alone: bool = False
-) -> list[service.OperationResult | None]:
-    return await asyncio.gather(
-        *(debit_once(db, account_id, 50, f"debit-{i}", alone=alone) for i in range(TASKS))
-    )
+async def race_debits(db: Database, account_id: int) -> list[service.OperationResult | None]:
+    return await asyncio.gather(*(debit_once(db, account_id, 50, f"debit-{i}") for i in range(TASKS)))
 
 
-@pytest.mark.parametrize("alone", [False, True], ids=["in-unit", "alone"])
-async def test_concurrent_debits_never_overspend(pg_db: Database, alone: bool) -> None:
+async def test_concurrent_debits_never_overspend(pg_db: Database) -> None:
     acct = await new_account(pg_db)
     await give(pg_db, acct.id, "gift", 1000, None)
-    results = await race_debits(pg_db, acct.id, alone=alone)
+    results = await race_debits(pg_db, acct.id)
     assert sum(r is not None for r in results) == 20
     assert sum(r is None for r in results) == 30
     assert await total_balance(pg_db, acct.id) == 0
@@ -120,13 +110,10 @@ async def test_concurrent_debits_with_holds_outstanding(pg_db: Database) -> None
     await assert_reconciles(pg_db)
 
 
-@pytest.mark.parametrize("alone", [False, True], ids=["in-unit", "alone"])
-async def test_same_operation_key_sent_concurrently_charges_once(pg_db: Database, alone: bool) -> None:
+async def test_same_operation_key_sent_concurrently_charges_once(pg_db: Database) -> None:
     acct = await new_account(pg_db)
     await give(pg_db, acct.id, "gift", 1000, None)
-    results = await asyncio.gather(
-        *(debit_once(pg_db, acct.id, 50, "one-intent", alone=alone) for _ in range(20))
-    )
+    results = await asyncio.gather(*(debit_once(pg_db, acct.id, 50, "one-intent") for _ in range(20)))
     assert all(r is not None for r in results)
     done = [r for r in results if r is not None]
     assert len({r.operation_id for r in done}) == 1

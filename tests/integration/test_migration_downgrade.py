@@ -1,6 +1,6 @@
-"""Migrations 0009 (the unlock settlement function) and 0008 (single-row ledger writes, partial indexes)
-can be undone and redone, and the ledger works at each step: 0007's functions and full indexes after the
-downgrade, the newest after the upgrade."""
+"""Migrations 0011 (ledger functions from the package's files, no unlock settlement function), 0009 and
+0008 can be undone and redone: each step restores the objects of the revision it reaches, and the ledger
+works again at the head."""
 
 from __future__ import annotations
 
@@ -59,11 +59,24 @@ async def _set_based_functions(db: Database) -> bool | None:
 
 async def _has_settle_function(db: Database) -> bool | None:
     """PostgreSQL: whether migration 0009's ``unlock_settle_items`` exists."""
+    return await _exists(db, "unlock_settle_items")
+
+
+async def _exists(db: Database, function: str) -> bool | None:
     if db.is_sqlite:
         return None
     async with db.read() as session:
-        found = await session.execute(text("SELECT to_regproc('unlock_settle_items') IS NOT NULL"))
+        found = await session.execute(text("SELECT to_regproc(:f) IS NOT NULL"), {"f": function})
     return bool(found.scalar_one())
+
+
+async def _settles_in_batches(db: Database) -> bool | None:
+    """PostgreSQL: whether ``ledger_settle`` is 0011's (a batch of one hold's settlements, from its file)."""
+    if db.is_sqlite:
+        return None
+    async with db.read() as session:
+        args = await session.execute(text("SELECT pg_get_function_arguments('ledger_settle'::regproc)"))
+    return "p_kinds text[]" in args.scalar_one()
 
 
 async def _debit_hold_capture_release(db: Database, tag: str) -> None:
@@ -85,32 +98,34 @@ async def _debit_hold_capture_release(db: Database, tag: str) -> None:
     assert balance == 100 - 30 - 15
 
 
-async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(scratch_url: str) -> None:
+async def test_migrations_down_to_0007_and_up_again_with_a_working_ledger(scratch_url: str) -> None:
     db = Database(make_engine(scratch_url, null_pool=True))
     try:
-        await upgrade(db.engine, "0009")
-        assert await current_revision(db.engine) == "0009"
+        await upgrade(db.engine)
+        assert await _settles_in_batches(db) in (True, None)
+        assert await _has_settle_function(db) in (False, None)
+        await _debit_hold_capture_release(db, "head")
+
+        await downgrade(db.engine, "0010")
+        assert await current_revision(db.engine) == "0010"
         assert await _has_settle_function(db) in (True, None)
-        assert await _partial_index_count(db) == 2
+        assert await _settles_in_batches(db) in (False, None)
         assert await _set_based_functions(db) in (False, None)
-        await _debit_hold_capture_release(db, "0009")
 
         await downgrade(db.engine, "0008")
         assert await current_revision(db.engine) == "0008"
         assert await _has_settle_function(db) in (False, None)
-        await _debit_hold_capture_release(db, "0008")
+        assert await _partial_index_count(db) == 2
 
         await downgrade(db.engine, "0007")
         assert await current_revision(db.engine) == "0007"
         assert await _partial_index_count(db) == 0
         assert await _set_based_functions(db) in (True, None)
-        await _debit_hold_capture_release(db, "0007")
 
-        await upgrade(db.engine, "0009")
-        assert await current_revision(db.engine) == "0009"
-        assert await _has_settle_function(db) in (True, None)
+        await upgrade(db.engine)
+        assert await _settles_in_batches(db) in (True, None)
+        assert await _has_settle_function(db) in (False, None)
         assert await _partial_index_count(db) == 2
-        assert await _set_based_functions(db) in (False, None)
         await _debit_hold_capture_release(db, "again")
     finally:
         await db.dispose()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
-from showfloor.server.actions import event_access, searches
-from showfloor.server.actions.decision import Caller, ChargeAfterReads
+from showfloor.server.access import unlock as event_unlock
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError, InsufficientCredits
 from showfloor.server.ledger.reconcile import reconcile
+from showfloor.server.lookups import service as lookups
+from showfloor.server.paid.decision import Caller
 from tests.conftest import new_account
 from tests.factories import make_exhibitor
 from tests.integration.paid_support import balance, debits, event_with, give
@@ -20,7 +19,7 @@ from tests.integration.paid_support import balance, debits, event_with, give
 async def _unlock(db: Database, caller: Caller, ref: str) -> dict[str, Any] | DomainError:
     try:
         async with db.write() as session:
-            return await event_access.unlock_event(session, caller, ref)
+            return await event_unlock.unlock_event(session, caller, ref)
     except DomainError as exc:
         return exc
 
@@ -53,10 +52,8 @@ async def test_twenty_events_with_credits_for_five(pg_db: Database) -> None:
         assert await reconcile(session, acct.id) == []
 
 
-@pytest.mark.parametrize("alone", [False, True], ids=["in-unit", "alone"])
-async def test_concurrent_searches_never_overspend(pg_db: Database, alone: bool) -> None:
-    """Both ways a search pays: in its write unit under the account lock (a request with an
-    Idempotency-Key), and by one ledger statement after its read unit (without one)."""
+async def test_concurrent_searches_never_overspend(pg_db: Database) -> None:
+    """A search pays in its write unit, the ledger locking the account and refusing what it cannot pay."""
     acct = await new_account(pg_db)
     await give(pg_db, acct.id, 7 * 50 + 30)  # seven searches and change
     async with pg_db.write() as session:
@@ -65,16 +62,8 @@ async def test_concurrent_searches_never_overspend(pg_db: Database, alone: bool)
 
     async def search() -> dict[str, Any] | DomainError:
         try:
-            if alone:
-                after_reads = ChargeAfterReads()
-                async with pg_db.read() as session:
-                    found = await searches.search_companies(
-                        session, caller, "Racing Widgets", 1, 20, after_reads=after_reads
-                    )
-                await after_reads.pay(pg_db)
-                return found
             async with pg_db.write() as session:
-                return await searches.search_companies(session, caller, "Racing Widgets", 1, 20)
+                return await lookups.search_companies(session, caller, "Racing Widgets", 1, 20)
         except DomainError as exc:
             return exc
 

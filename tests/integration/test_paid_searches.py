@@ -7,9 +7,9 @@ from datetime import date
 import httpx
 from sqlalchemy import func, select
 
-from showfloor.server.actions import concurrency
 from showfloor.server.db.uow import Database
 from showfloor.server.models import LinkedinActivityUnlock
+from showfloor.server.paid import concurrency
 from tests.conftest import AccountFixture
 from tests.factories import attach_exhibitor, make_exhibitor, make_person
 from tests.integration.paid_support import balance, charged, debits, event_with, give

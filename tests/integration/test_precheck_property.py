@@ -15,13 +15,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from showfloor.server.actions import event_access, searches
-from showfloor.server.actions.decision import Caller, ChargeAfterReads
-from showfloor.server.actions.precheck import precheck
+from showfloor.server.access import unlock as event_unlock
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
 from showfloor.server.ledger.pricing import Action
+from showfloor.server.lookups import service as lookups
 from showfloor.server.models import Account, Plan, PlanPrice
+from showfloor.server.paid.decision import Caller
+from showfloor.server.paid.precheck import precheck
 from tests.conftest import new_account
 from tests.factories import make_exhibitor, make_person
 from tests.integration.paid_support import charged, event_with, give
@@ -56,27 +57,17 @@ async def _plan(db: Database, account_id: int, base: int, visitor: int, search: 
         return plan.id
 
 
-async def _execute(
-    db: Database, caller: Caller, action: str, event_ref: str, name: str, *, alone: bool
-) -> Any:
-    if action == "search_exhibitor_events" and alone:  # the request without an Idempotency-Key
-        after_reads = ChargeAfterReads()
-        async with db.read() as session:
-            result = await searches.search_company_events(
-                session, caller, name, "all", None, 1, 20, after_reads=after_reads
-            )
-        await after_reads.pay(db)
-        return result
+async def _execute(db: Database, caller: Caller, action: str, event_ref: str, name: str) -> Any:
     async with db.write() as session:
         if action == "unlock_event_contacts":
-            return await event_access.unlock_event(session, caller, event_ref)
+            return await event_unlock.unlock_event(session, caller, event_ref)
         if action == "unlock_event_visitors":
-            return await event_access.unlock_visitors(session, caller, event_ref)
+            return await event_unlock.unlock_visitors(session, caller, event_ref)
         if action == "unlock_event_full_access":
-            return await event_access.unlock_full_access(session, caller, event_ref)
+            return await event_unlock.unlock_full_access(session, caller, event_ref)
         if action == "search_exhibitor_events":
-            return await searches.search_company_events(session, caller, name, "all", None, 1, 20)
-        return await searches.events_by_person_name(
+            return await lookups.search_company_events(session, caller, name, "all", None, 1, 20)
+        return await lookups.events_by_person_name(
             session, caller, name, "all", date(2000, 1, 1), None, 1, 20
         )
 
@@ -93,7 +84,6 @@ async def _execute(
     visitors=st.sampled_from([0, 3]),
     plan=st.sampled_from([None, (500, 0, 0), (0, 1000, 75)]),
     source=st.sampled_from(["api", "agent"]),
-    alone=st.booleans(),
 )
 async def test_precheck_agrees_with_execution(
     db: Database,
@@ -107,7 +97,6 @@ async def test_precheck_agrees_with_execution(
     visitors: int,
     plan: tuple[int, int, int] | None,
     source: str,
-    alone: bool,
 ) -> None:
     acct = await new_account(db, "prop", unlimited=unlimited)
     if subscription:
@@ -127,7 +116,7 @@ async def test_precheck_agrees_with_execution(
     before = await charged(db, acct.id)
     try:
         caller = Caller(acct.id, acct.key_id, source, acct_plan_id)
-        result = await _execute(db, caller, action, event.event_id, name, alone=alone)
+        result = await _execute(db, caller, action, event.event_id, name)
         error: DomainError | None = None
     except DomainError as exc:
         result, error = None, exc

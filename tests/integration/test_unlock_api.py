@@ -6,8 +6,8 @@ import httpx
 from sqlalchemy import func, select
 
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.claim import claim_items
 from showfloor.server.models import CreditHold, LedgerOperation, UnlockTask, UnlockTaskItem
+from showfloor.server.unlocks.claim import claim_items
 from showfloor.server.unlocks.providers import DatasetProvider, FaultPlan, FaultProvider
 from tests.conftest import AccountFixture, new_account
 from tests.integration.unlock_support import (
@@ -285,7 +285,7 @@ async def test_submission_while_the_same_key_is_running_is_409(
     import json
     from datetime import UTC, datetime, timedelta
 
-    from showfloor.server.idempotency import service as idem
+    from showfloor.server.paid import idempotency as idem
 
     await give_credits(db, account.id, 100)
     cast = await seed_cast(db, deliverable=1)

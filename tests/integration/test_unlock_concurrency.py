@@ -29,7 +29,6 @@ async def _submit(db: Database, account_id: int, ids: list[str]) -> service.Subm
             session,
             account_id=account_id,
             api_key_id=None,
-            plan_id=None,
             kind="email",
             personnel_ids=ids,
             event_ref=None,
@@ -136,7 +135,7 @@ async def test_racing_single_statement_settlements_charge_once(pg_db: Database) 
             if item_id in delivered
             else ItemOutcome(error_code="NO_EMAIL")
         )
-        return await settle(pg_db, [(item_id, outcome)], datetime.now(UTC))
+        return (await settle(pg_db, [(item_id, outcome)], datetime.now(UTC))).items
 
     results = await asyncio.gather(*(racer(i) for i in item_ids for _ in range(4)))
     assert sum(results) == 6

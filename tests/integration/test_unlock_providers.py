@@ -136,7 +136,6 @@ async def test_worker_with_http_provider_settles_by_answer(
             session,
             account_id=account.id,
             api_key_id=account.key_id,
-            plan_id=None,
             kind="email",
             personnel_ids=[str(v) for v in cast.people.values()],
             event_ref=None,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs import worker as worker_module
 from showfloor.server.models import (
+    Account,
     ContactUnlock,
     LedgerOperation,
     Plan,
@@ -21,7 +21,8 @@ from showfloor.server.models import (
     UnlockTaskItem,
 )
 from showfloor.server.unlocks import service
-from showfloor.server.unlocks.settlement import ItemOutcome, settle, settle_items
+from showfloor.server.unlocks import worker as worker_module
+from showfloor.server.unlocks.settlement import ItemOutcome, Settled, settle, settle_items
 from tests.conftest import new_account
 from tests.integration.unlock_support import (
     assert_settled_cleanly,
@@ -39,7 +40,6 @@ async def _submit(db: Database, account_id: int, ids: list[int]) -> int:
             session,
             account_id=account_id,
             api_key_id=None,
-            plan_id=None,
             kind="email",
             personnel_ids=[str(i) for i in ids],
             event_ref=None,
@@ -80,9 +80,9 @@ async def test_a_group_settles_each_item_once_with_its_own_outcome(db: Database)
         (delivered_b, ItemOutcome(value="b@example.com")),
     ]
     async with db.write() as session:
-        assert await settle_items(session, group, datetime.now(UTC)) == 4
+        assert (await settle_items(session, group, datetime.now(UTC))).items == 4
     async with db.write() as session:  # a replay of the whole group settles nothing again
-        assert await settle_items(session, group, datetime.now(UTC)) == 0
+        assert (await settle_items(session, group, datetime.now(UTC))).items == 0
     assert await op_total(db, account.id, "capture") == 15 * 2
     assert await available_now(db, account.id) == 1000 - 30
     async with db.read() as session:
@@ -137,7 +137,7 @@ async def test_a_failing_group_is_settled_item_by_item(db: Database, monkeypatch
     await _submit(db, account.id, list(cast.people.values()))
     sizes: list[int] = []
 
-    async def refuse_groups(db: Database, outcomes: list[Any], now: datetime) -> int:
+    async def refuse_groups(db: Database, outcomes: list[Any], now: datetime) -> Settled:
         sizes.append(len(outcomes))
         if len(outcomes) > 1:
             raise RuntimeError("a group that cannot be settled")
@@ -159,11 +159,11 @@ async def test_a_free_plan_settles_without_a_hold(db: Database) -> None:
         session.add(plan)
         await session.flush()
         session.add(PlanPrice(plan_id=plan.id, action="contact_email", credits=0))
-        plan_id = plan.id
+        (await session.get_one(Account, account.id)).plan_id = plan.id
     cast = await seed_cast(db, deliverable=3, no_email=2)
     async with db.write() as session:
         submitted = await service.submit(
-            session, account_id=account.id, api_key_id=None, plan_id=plan_id, kind="email",
+            session, account_id=account.id, api_key_id=None, kind="email",
             personnel_ids=[str(p) for p in cast.people.values()], event_ref=None, call_source="api",
         )  # fmt: skip
         task = await session.get(UnlockTask, submitted.task_id)

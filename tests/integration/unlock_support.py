@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.worker import UnlockWorker
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.balance import available
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.models import CreditHold, LedgerOperation, UnlockTask, UnlockTaskItem
 from showfloor.server.unlocks.providers import DatasetProvider, Provider
+from showfloor.server.unlocks.worker import UnlockWorker
 from tests.factories import make_event, make_person
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from showfloor.server.api.idempotency import json_ready
+from showfloor.server.api.paid import json_ready
 
 
 def test_a_body_of_json_types_is_returned_as_it_is() -> None:

@@ -37,7 +37,7 @@ def worker(
     lease_seconds: Annotated[float | None, typer.Option(help="How long a claimed item stays ours.")] = None,
 ) -> None:
     """Run a contact-unlock worker until interrupted (several may run against one PostgreSQL)."""
-    from showfloor.server.jobs.cli import run_worker
+    from showfloor.server.unlocks.process import run_worker
 
     run_worker(concurrency=concurrency, provider=provider, lease_seconds=lease_seconds)
 

@@ -17,9 +17,7 @@ from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
-from showfloor.server.idempotency import jobs as _idempotency_jobs  # noqa: F401  (registers the purge)
-from showfloor.server.jobs.background import BackgroundJobs
-from showfloor.server.ledger import jobs as _ledger_jobs  # noqa: F401  (registers the expiry sweep)
+from showfloor.server.periodic import BackgroundJobs
 
 
 def create_app(settings: Settings | None = None, *, run_background_jobs: bool = True) -> FastAPI:

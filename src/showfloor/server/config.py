@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=5, ge=1)
     worker_retry_base_seconds: float = Field(default=1.0, ge=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
-    # 1: every item settles in its own transaction. >1: finished items of one task may settle together
-    # (each keeps its own guard and operation keys); faster, at the cost described in docs/ledger.md.
-    worker_settle_group: int = Field(default=1, ge=1, le=256)
+    # A task's answers settle together once this many are ready or the oldest has waited this long
+    # (1: every item in its own transaction). Each item keeps its own guard and operation keys.
+    worker_settle_group: int = Field(default=32, ge=1, le=256)
+    worker_settle_wait_ms: float = Field(default=50.0, ge=0)
     unlock_http_url: str | None = None
     unlock_http_token: str | None = None
     unlock_http_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
@@ -61,3 +61,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def on_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -21,6 +21,12 @@ from showfloor.server.models import Account, CreditGrant, HoldAllocation
 BUCKETS = ("subscription", "addon", "gift")
 
 
+def can_pay(unlimited: bool, available: int, amount: int) -> bool:
+    """The funds rule: an unlimited account is never refused; any other pays only what it has available.
+    (``sql/ledger_spend.sql`` applies the same test.)"""
+    return unlimited or amount <= available
+
+
 @dataclass(frozen=True)
 class Balance:
     amounts: dict[str, int]
@@ -175,4 +181,25 @@ async def balance_after(
         "permanentBalance": balance.balances["gift"],
         "totalBalance": balance.total_balance,
         "unlimited": bool(unlimited),
+    }
+
+
+def epoch_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def credit_balance_body(b: Balance) -> dict[str, Any]:
+    """The reference's ``CreditBalance`` object (``GET /external/credits/balance``, and the
+    ``balanceAfter`` of a visitor unlock)."""
+    return {
+        "totalAmount": b.total_amount,
+        "totalBalance": b.total_balance,
+        "subscriptionAmount": b.amounts["subscription"],
+        "subscriptionBalance": b.balances["subscription"],
+        "addonAmount": b.amounts["addon"],
+        "addonBalance": b.balances["addon"],
+        "addonExpireAt": epoch_ms(b.addon_expire_at),
+        "giftAmount": b.amounts["gift"],
+        "giftBalance": b.balances["gift"],
+        "resetAt": epoch_ms(b.reset_at),
     }

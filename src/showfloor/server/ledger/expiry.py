@@ -5,15 +5,17 @@ if they are released later, the release writes them off (see ``holds``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.config import Settings
 from showfloor.server.db.locking import for_update
-from showfloor.server.ledger._core import add_entry, lock_account_row, new_operation
+from showfloor.server.db.uow import Database
 from showfloor.server.ledger.balance import held_per_grant
+from showfloor.server.ledger.operations import add_entry, lock_account_row, new_operation
 from showfloor.server.models import CreditGrant
 
 
@@ -59,3 +61,16 @@ async def expire_due(session: AsyncSession, now: datetime, *, limit: int | None 
             swept += 1
     await session.flush()
     return swept
+
+
+SWEEP_BATCH = 200  # grants per transaction, so one sweep never holds many account locks for long
+
+
+async def sweep_expired(db: Database, settings: Settings) -> None:
+    """The periodic expiry sweep: every due grant, ``SWEEP_BATCH`` per transaction."""
+    now = datetime.now(UTC)
+    while True:
+        async with db.write() as session:
+            swept = await expire_due(session, now, limit=SWEEP_BATCH)
+        if swept < SWEEP_BATCH:
+            return

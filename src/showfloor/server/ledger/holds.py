@@ -1,11 +1,11 @@
-"""Holds: credits reserved for asynchronous work, then captured (in part or whole) and released.
+"""Captures and releases of a hold in Python: the SQLite twin of ``sql/ledger_settle.sql``, step for step.
 
-A hold does not change a grant's ``remaining``: it reserves through one allocation per grant, in
-spending order. Capture spends from the allocation's grant (even if that grant has expired since:
-the credits were reserved before). Released credits go back to their grant, unless the grant is no
-longer active; then they are written off at once (``expire`` or ``void`` entry).
-An unlimited account's hold may exceed its grants: the unbacked part has no allocation and its
-capture is recorded against no grant, so every charge is still written down.
+A hold does not change a grant's ``remaining``: it reserves through one allocation per grant, in spending
+order. A capture spends from the allocations in spending order (even from a grant that has expired since:
+the credits were reserved before); the part of an unlimited account's hold that no grant backs is captured
+against no grant. A release gives back the unbacked part first, then the allocations in reverse spending
+order; credits released onto a grant that is no longer active are written off at once (``expire`` or
+``void`` entry). The hold closes when nothing is outstanding.
 """
 
 from __future__ import annotations
@@ -16,95 +16,85 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InvalidRequest, NotFound
-from showfloor.server.ledger import pg
-from showfloor.server.ledger._core import (
+from showfloor.server.errors import Conflict, NotFound
+from showfloor.server.ledger.operations import (
     add_entry,
     attribution_of,
     check_replay,
     find_operation,
-    lock_account_row,
     new_operation,
-    require_positive,
-    spendable_or_refuse,
-    spending_key,
-    split_in_spending_order,
-    utcnow,
     write_off,
 )
-from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
+from showfloor.server.ledger.spending import spending_key
+from showfloor.server.ledger.types import HoldSettlement, OperationResult
 from showfloor.server.models import CreditGrant, CreditHold, HoldAllocation, LedgerOperation
 
 
-async def hold(
-    session: AsyncSession, ctx: ChargeContext, amount: int, op_key: str, *, now: datetime | None = None
-) -> HoldResult:
-    """Reserve ``amount`` credits (refused with InsufficientCredits unless the account is unlimited)."""
-    require_positive(amount)
-    now = now or utcnow()
-    if pg.uses_functions(session):  # the same steps in one round trip (migration 0006)
-        result, hold_id = await pg.spend(session, "hold", ctx, amount, op_key, now)
-        assert hold_id is not None
-        return HoldResult(hold_id, result.operation_id, result.amount, result.replayed)
-    account = await lock_account_row(session, ctx.account_id)
-    earlier = await find_operation(session, ctx.account_id, op_key)
-    if earlier is not None:
-        check_replay(earlier, "hold", amount)
-        assert earlier.hold_id is not None
-        return HoldResult(earlier.hold_id, earlier.id, earlier.amount, replayed=True)
-    grants = await spendable_or_refuse(session, account, amount, now)
-    row = CreditHold(
-        account_id=ctx.account_id, amount=amount, captured=0, released=0, state="open", created_at=now
-    )
-    session.add(row)
-    await session.flush()
-    op = await new_operation(session, ctx.account_id, "hold", amount, op_key, now, ctx, hold_id=row.id)
-    parts, shortfall = split_in_spending_order(grants, amount)
-    for spendable, take in parts:
-        session.add(
-            HoldAllocation(hold_id=row.id, grant_id=spendable.grant.id, amount=take, captured=0, released=0)
+async def settle(
+    session: AsyncSession, hold_id: int, settlements: Sequence[HoldSettlement], now: datetime
+) -> list[OperationResult]:
+    """Each capture or release of ``settlements`` in order; raises on the first refusal."""
+    row = await session.get(CreditHold, hold_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"Hold {hold_id} not found")
+    for item in settlements:
+        if item.ctx is not None and item.ctx.account_id != row.account_id:
+            raise Conflict(f"Hold {hold_id} belongs to another account")
+    source = (
+        await session.execute(
+            select(LedgerOperation).where(LedgerOperation.hold_id == hold_id, LedgerOperation.kind == "hold")
         )
-        add_entry(session, op, spendable.grant, "hold", -take, now)
-    if shortfall > 0:  # unlimited account: the unbacked part is recorded against no grant
-        add_entry(session, op, None, "hold", -shortfall, now)
-    await session.flush()
-    return HoldResult(row.id, op.id, amount, replayed=False)
+    ).scalar_one_or_none()
+    return [await _settle_one(session, row, source, item, now) for item in settlements]
 
 
-async def capture(
+async def _settle_one(
     session: AsyncSession,
-    hold_id: int,
-    amount: int,
-    op_key: str,
-    *,
-    ctx: ChargeContext | None = None,
-    now: datetime | None = None,
+    row: CreditHold,
+    source: LedgerOperation | None,
+    item: HoldSettlement,
+    now: datetime,
 ) -> OperationResult:
-    """Spend ``amount`` of the hold's outstanding credits (Conflict when more than is outstanding)."""
-    require_positive(amount)
-    now = now or utcnow()
-    if pg.uses_functions(session):
-        return await pg.settle(session, "capture", hold_id, amount, op_key, now, ctx)
-    row, source = await _locked_hold(session, hold_id)
-    if ctx is not None and ctx.account_id != row.account_id:
-        raise Conflict(f"Hold {hold_id} belongs to another account")
-    earlier = await find_operation(session, row.account_id, op_key)
+    earlier = await find_operation(session, row.account_id, item.op_key)
     if earlier is not None:
-        check_replay(earlier, "capture", amount)
+        check_replay(earlier, item.kind, item.amount)
         return OperationResult(earlier.id, earlier.amount, replayed=True)
     outstanding = row.amount - row.captured - row.released
+    amount = outstanding if item.amount is None else item.amount
     if amount > outstanding:
         raise Conflict(
-            f"Cannot capture {amount} credits: hold {hold_id} has {outstanding} outstanding",
+            f"Cannot {item.kind} {amount} credits: hold {row.id} has {outstanding} outstanding",
             outstandingCredits=outstanding,
         )
-    attribution = ctx or attribution_of(source, row.account_id)
+    capture = item.kind == "capture"
+    attribution = item.ctx if capture and item.ctx is not None else attribution_of(source, row.account_id)
     op = await new_operation(
-        session, row.account_id, "capture", amount, op_key, now, attribution, hold_id=row.id
+        session, row.account_id, item.kind, amount, item.op_key, now, attribution, hold_id=row.id
     )
+    allocations = await _allocations(session, row.id)
+    if capture:
+        _capture(session, op, allocations, amount, now)
+        row.captured += amount
+    else:
+        backed = sum(a.amount - a.captured - a.released for a, _ in allocations)
+        _release(session, op, allocations, amount, outstanding - backed, now)
+        row.released += amount
+    if row.amount - row.captured - row.released == 0 and row.state == "open":
+        row.state = "closed"
+        row.closed_at = now
+    await session.flush()
+    return OperationResult(op.id, amount, replayed=False)
+
+
+def _capture(
+    session: AsyncSession,
+    op: LedgerOperation,
+    allocations: list[tuple[HoldAllocation, CreditGrant]],
+    amount: int,
+    now: datetime,
+) -> None:
     left = amount
-    for allocation, grant in await _allocations(session, row.id):
+    for allocation, grant in allocations:
         take = min(left, allocation.amount - allocation.captured - allocation.released)
         if take <= 0:
             continue
@@ -116,40 +106,18 @@ async def capture(
             break
     if left > 0:  # the unbacked part of an unlimited account's hold
         add_entry(session, op, None, "capture", -left, now)
-    _settle(row, captured=amount, now=now)
-    await session.flush()
-    return OperationResult(op.id, amount, replayed=False)
 
 
-async def release(
-    session: AsyncSession, hold_id: int, amount: int | None, op_key: str, *, now: datetime | None = None
-) -> OperationResult:
-    """Give back ``amount`` (None: everything outstanding); the hold closes when nothing is outstanding."""
-    if amount is not None:
-        require_positive(amount)
-    now = now or utcnow()
-    if pg.uses_functions(session):
-        return await pg.settle(session, "release", hold_id, amount, op_key, now)
-    row, source = await _locked_hold(session, hold_id)
-    earlier = await find_operation(session, row.account_id, op_key)
-    if earlier is not None:
-        check_replay(earlier, "release", amount)
-        return OperationResult(earlier.id, earlier.amount, replayed=True)
-    outstanding = row.amount - row.captured - row.released
-    amount = outstanding if amount is None else amount
-    if amount > outstanding:
-        raise Conflict(
-            f"Cannot release {amount} credits: hold {hold_id} has {outstanding} outstanding",
-            outstandingCredits=outstanding,
-        )
-    attribution = attribution_of(source, row.account_id)
-    op = await new_operation(
-        session, row.account_id, "release", amount, op_key, now, attribution, hold_id=row.id
-    )
-    allocations = await _allocations(session, row.id)
-    backed = sum(a.amount - a.captured - a.released for a, _ in allocations)
+def _release(
+    session: AsyncSession,
+    op: LedgerOperation,
+    allocations: list[tuple[HoldAllocation, CreditGrant]],
+    amount: int,
+    unbacked_outstanding: int,
+    now: datetime,
+) -> None:
     left = amount
-    unbacked = min(left, outstanding - backed)  # release what no grant backs first
+    unbacked = min(left, unbacked_outstanding)  # what no grant backs goes first
     if unbacked > 0:
         add_entry(session, op, None, "release", unbacked, now)
         left -= unbacked
@@ -163,77 +131,16 @@ async def release(
         left -= give
         if left == 0:
             break
-    _settle(row, released=amount, now=now)
-    await session.flush()
-    return OperationResult(op.id, amount, replayed=False)
-
-
-async def settle_hold(
-    session: AsyncSession,
-    hold_id: int,
-    settlements: Sequence[HoldSettlement],
-    *,
-    now: datetime | None = None,
-) -> list[OperationResult]:
-    """Several captures and releases of one hold, in order, each with its own operation key (replayed
-    keys write nothing), in the caller's transaction (one ``ledger_settle`` call each on PostgreSQL)."""
-    now = now or utcnow()
-    for item in settlements:
-        if item.kind not in ("capture", "release"):
-            raise InvalidRequest(f"Unknown hold settlement {item.kind!r}")
-        if item.amount is not None:
-            require_positive(item.amount)
-        elif item.kind == "capture":
-            raise InvalidRequest("A capture needs an amount")
-    results: list[OperationResult] = []
-    for item in settlements:
-        if item.kind == "capture":
-            assert item.amount is not None
-            results.append(await capture(session, hold_id, item.amount, item.op_key, ctx=item.ctx, now=now))
-        else:
-            results.append(await release(session, hold_id, item.amount, item.op_key, now=now))
-    return results
-
-
-async def _locked_hold(session: AsyncSession, hold_id: int) -> tuple[CreditHold, LedgerOperation | None]:
-    """Lock the hold (not the account: a settlement cannot overspend, see docs/ledger.md), then read the
-    operation that opened it. Lock order: hold, then its grants by id."""
-    row = (
-        await session.execute(
-            for_update(session, select(CreditHold).where(CreditHold.id == hold_id)).execution_options(
-                populate_existing=True
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"Hold {hold_id} not found")
-    source = (
-        await session.execute(
-            select(LedgerOperation).where(LedgerOperation.hold_id == hold_id, LedgerOperation.kind == "hold")
-        )
-    ).scalar_one_or_none()
-    return row, source
 
 
 async def _allocations(session: AsyncSession, hold_id: int) -> list[tuple[HoldAllocation, CreditGrant]]:
-    """The hold's allocations with their grants (locked by id), in spending order."""
+    """The hold's allocations with their grants, in spending order."""
     stmt = (
         select(HoldAllocation, CreditGrant)
         .join(CreditGrant, CreditGrant.id == HoldAllocation.grant_id)
         .where(HoldAllocation.hold_id == hold_id)
-        .order_by(CreditGrant.id)
         .execution_options(populate_existing=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
     rows = [(a, g) for a, g in (await session.execute(stmt)).all()]
     rows.sort(key=lambda pair: spending_key(pair[1]))
     return rows
-
-
-def _settle(row: CreditHold, *, now: datetime, captured: int = 0, released: int = 0) -> None:
-    row.captured += captured
-    row.released += released
-    if row.amount - row.captured - row.released == 0 and row.state == "open":
-        row.state = "closed"
-        row.closed_at = now

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import NotFound
-from showfloor.server.ledger._core import REMAINING_TYPES, is_active, utcnow
 from showfloor.server.ledger.balance import BUCKETS, get_balance
+from showfloor.server.ledger.operations import REMAINING_TYPES, is_active, utcnow
 from showfloor.server.models import Account, CreditGrant, CreditHold, HoldAllocation, LedgerEntry
 
 

@@ -1,21 +1,30 @@
 """The credit ledger service: the only code that writes ledger tables (see docs/ledger.md).
 
-Every mutation locks the account row first, then its grants by id, then writes; every mutation is
-idempotent by an operation key (unique per account in the database). A repeated key returns the first
-result with ``replayed=True`` and writes nothing. Services never commit: the caller's unit of work does.
+Every mutation is idempotent by an operation key (unique per account in the database): a repeated key
+returns the first result with ``replayed=True`` and writes nothing; the same key for a different operation
+is a ``Conflict``. Every mutation that spends locks the account row first (once per transaction: a caller
+holding a locked ``Wallet`` passes it), then grants by id. Services never commit: the caller's unit of
+work does.
+
+Debits, holds, captures and releases have two twins, chosen here and nowhere else: on PostgreSQL the
+functions of ``sql/`` (``functions.py``), on SQLite the Python of ``spending.py`` and ``holds.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.uow import Database
+from showfloor.server.db.engine import on_postgres
+from showfloor.server.db.locking import for_update
 from showfloor.server.errors import Conflict, InvalidRequest, NotFound
-from showfloor.server.ledger import pg
-from showfloor.server.ledger._core import (
+from showfloor.server.ledger import functions, holds, spending
+from showfloor.server.ledger.balance import BUCKETS, held_per_grant
+from showfloor.server.ledger.expiry import expire_due
+from showfloor.server.ledger.operations import (
     add_entry,
     attribution_of,
     check_replay,
@@ -23,15 +32,11 @@ from showfloor.server.ledger._core import (
     lock_account_row,
     new_operation,
     require_positive,
-    spendable_or_refuse,
-    split_in_spending_order,
     utcnow,
     write_off,
 )
-from showfloor.server.ledger.balance import BUCKETS, held_per_grant
-from showfloor.server.ledger.expiry import expire_due
-from showfloor.server.ledger.holds import capture, hold, release, settle_hold
 from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
+from showfloor.server.ledger.wallet import Wallet, open_wallet
 from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
 
 __all__ = [
@@ -39,13 +44,14 @@ __all__ = [
     "HoldResult",
     "HoldSettlement",
     "OperationResult",
+    "Wallet",
     "capture",
     "debit",
-    "debit_alone",
     "expire_due",
     "grant",
     "hold",
     "lock_account",
+    "open_wallet",
     "refund",
     "release",
     "settle_hold",
@@ -58,44 +64,108 @@ async def lock_account(session: AsyncSession, account_id: int) -> Account:
     return await lock_account_row(session, account_id)
 
 
+def _account_locked(ctx: ChargeContext, wallet: Wallet | None) -> bool:
+    if wallet is None:
+        return False
+    if wallet.account_id != ctx.account_id:
+        raise ValueError("the wallet belongs to another account")
+    return wallet.locked
+
+
+async def _spend(
+    session: AsyncSession,
+    kind: str,
+    ctx: ChargeContext,
+    amount: int,
+    op_key: str,
+    now: datetime | None,
+    wallet: Wallet | None,
+) -> tuple[OperationResult, int | None]:
+    require_positive(amount)
+    now = now or utcnow()
+    if on_postgres(session):
+        locked = _account_locked(ctx, wallet)
+        return await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
+    return await spending.spend(session, kind, ctx, amount, op_key, now)
+
+
 async def debit(
-    session: AsyncSession, ctx: ChargeContext, amount: int, op_key: str, *, now: datetime | None = None
+    session: AsyncSession,
+    ctx: ChargeContext,
+    amount: int,
+    op_key: str,
+    *,
+    wallet: Wallet | None = None,
+    now: datetime | None = None,
 ) -> OperationResult:
-    """Charge ``amount`` across grants in spending order; refuse (402) what the account cannot pay."""
-    require_positive(amount)
-    now = now or utcnow()
-    if pg.uses_functions(session):  # the same steps in one round trip (migration 0006)
-        result, _ = await pg.spend(session, "debit", ctx, amount, op_key, now)
-        return result
-    account = await lock_account_row(session, ctx.account_id)
-    earlier = await find_operation(session, ctx.account_id, op_key)
-    if earlier is not None:
-        check_replay(earlier, "debit", amount)
-        return OperationResult(earlier.id, earlier.amount, replayed=True)
-    grants = await spendable_or_refuse(session, account, amount, now)
-    op = await new_operation(session, ctx.account_id, "debit", amount, op_key, now, ctx)
-    parts, shortfall = split_in_spending_order(grants, amount)
-    for spendable, take in parts:
-        spendable.grant.remaining -= take
-        add_entry(session, op, spendable.grant, "debit", -take, now)
-    if shortfall > 0:  # unlimited account: the shortfall is still recorded, against no grant
-        add_entry(session, op, None, "debit", -shortfall, now)
-    await session.flush()
-    return OperationResult(op.id, amount, replayed=False)
+    """Charge ``amount`` across grants in spending order; refuse (402 ``InsufficientCredits``) what the
+    account cannot pay. ``wallet``: the account as the caller locked it in this transaction (no second
+    lock is taken)."""
+    result, _ = await _spend(session, "debit", ctx, amount, op_key, now, wallet)
+    return result
 
 
-async def debit_alone(
-    db: Database, ctx: ChargeContext, amount: int, op_key: str, *, now: datetime | None = None
-) -> OperationResult:
-    """``debit`` as a transaction of its own, for a caller with nothing else to write in it. On
-    PostgreSQL one statement and one round trip (``Database.run_alone``: no BEGIN/COMMIT, no session);
-    the account row lock is held only while ``ledger_spend`` runs and commits."""
-    require_positive(amount)
+async def hold(
+    session: AsyncSession,
+    ctx: ChargeContext,
+    amount: int,
+    op_key: str,
+    *,
+    wallet: Wallet | None = None,
+    now: datetime | None = None,
+) -> HoldResult:
+    """Reserve ``amount`` credits for asynchronous work (refused like ``debit``)."""
+    result, hold_id = await _spend(session, "hold", ctx, amount, op_key, now, wallet)
+    assert hold_id is not None
+    return HoldResult(hold_id, result.operation_id, result.amount, result.replayed)
+
+
+async def settle_hold(
+    session: AsyncSession,
+    hold_id: int,
+    settlements: Sequence[HoldSettlement],
+    *,
+    now: datetime | None = None,
+) -> list[OperationResult]:
+    """Captures and releases of one hold, in order, each with its own operation key (replayed keys write
+    nothing), in the caller's transaction: one ``ledger_settle`` call on PostgreSQL. A capture takes its
+    attribution from ``ctx`` (default: the hold's); a release of ``amount=None`` gives back everything
+    still outstanding. Raises on the first refusal (the caller's transaction must then roll back)."""
     now = now or utcnow()
-    if not db.is_sqlite:
-        return await pg.debit_alone(db, ctx, amount, op_key, now)
-    async with db.write() as session:
-        return await debit(session, ctx, amount, op_key, now=now)
+    for item in settlements:
+        if item.kind not in ("capture", "release"):
+            raise InvalidRequest(f"Unknown hold settlement {item.kind!r}")
+        if item.amount is not None:
+            require_positive(item.amount)
+        elif item.kind == "capture":
+            raise InvalidRequest("A capture needs an amount")
+    if not settlements:
+        return []
+    if on_postgres(session):
+        return await functions.settle(session, hold_id, settlements, now)
+    return await holds.settle(session, hold_id, settlements, now)
+
+
+async def capture(
+    session: AsyncSession,
+    hold_id: int,
+    amount: int,
+    op_key: str,
+    *,
+    ctx: ChargeContext | None = None,
+    now: datetime | None = None,
+) -> OperationResult:
+    """Spend ``amount`` of the hold's outstanding credits (Conflict when more than is outstanding)."""
+    (result,) = await settle_hold(session, hold_id, [HoldSettlement("capture", amount, op_key, ctx)], now=now)
+    return result
+
+
+async def release(
+    session: AsyncSession, hold_id: int, amount: int | None, op_key: str, *, now: datetime | None = None
+) -> OperationResult:
+    """Give back ``amount`` (None: everything outstanding); the hold closes when nothing is outstanding."""
+    (result,) = await settle_hold(session, hold_id, [HoldSettlement("release", amount, op_key)], now=now)
+    return result
 
 
 async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: str) -> OperationResult:
@@ -131,8 +201,8 @@ async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: 
         attribution_of(original, original.account_id),
         ref_operation_id=original.id,
     )
-    # Lock every target grant up front in id order: captures and releases lock grants without the
-    # account lock (see docs/ledger.md), so every path must take grant locks in the same order.
+    # Every target grant locked up front in id order: captures and releases lock grants after the hold,
+    # without the account lock (a settlement cannot overspend), so every path takes grant locks by id.
     targets = await _locked_grants(session, [g for g, left in refundable if g is not None and left > 0])
     left = amount
     for grant_id, refundable_here in refundable:
@@ -189,16 +259,7 @@ async def _locked_grants(session: AsyncSession, grant_ids: list[int]) -> dict[in
         .order_by(CreditGrant.id)
         .execution_options(populate_existing=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return {g.id: g for g in (await session.scalars(stmt)).all()}
-
-
-async def _locked_grant(session: AsyncSession, grant_id: int) -> CreditGrant:
-    stmt = select(CreditGrant).where(CreditGrant.id == grant_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one()
+    return {g.id: g for g in (await session.scalars(for_update(session, stmt))).all()}
 
 
 async def grant(
@@ -259,7 +320,7 @@ async def void_grant(session: AsyncSession, grant_id: int, op_key: str) -> Opera
     if earlier is not None:
         check_replay(earlier, "void", None)
         return OperationResult(earlier.id, earlier.amount, replayed=True)
-    target = await _locked_grant(session, grant_id)
+    target = (await _locked_grants(session, [grant_id]))[grant_id]
     if target.voided_at is not None:
         raise Conflict(f"Grant {grant_id} is already void")
     held = held_per_grant(account_id)

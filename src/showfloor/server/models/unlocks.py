@@ -2,7 +2,7 @@
 
 A task holds ``unit_price × item_count`` credits (``hold_id``) from the moment it is created; each item
 is settled on its own (captured when delivered, released otherwise) and the task closes when every item
-is settled. Workers claim items with leases (see ``showfloor.server.jobs.claim``).
+is settled. Workers claim items with leases (see ``showfloor.server.unlocks.claim``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Contact email/phone unlock submissions and task status (the use cases behind the four endpoints).
 
-Submission, in ONE transaction: lock the account row (serialises this account's submissions, so the
-open-task checks below cannot race), sort the submitted ids into skipped-with-a-reason and chargeable,
-then create the task, its items and a credit hold of ``price × chargeable``. Not enough credits →
-InsufficientCredits and the rollback leaves nothing behind. The same intent (account, kind, event, set of
-ids) submitted again while its task is open gets that task back; ``open_intent_key`` (unique) makes a
-second open task for one intent impossible even if the lock were bypassed.
+``plan_unlock`` sorts the submitted ids into skipped-with-a-reason and chargeable, and ``decide_unlock``
+prices the chargeable ones: the precheck and the submission call both, so they cannot disagree.
+Submission, in ONE transaction: lock the account row (``open_wallet(lock=True)``: serialises this
+account's submissions, so the open-task checks cannot race), plan, decide, then create the task, its items
+and a credit hold of ``price × chargeable`` (the ledger refuses what the account cannot pay, and the
+rollback leaves nothing behind). The same intent (account, kind, event, set of ids) submitted again while
+its task is open gets that task back; ``open_intent_key`` (unique) makes a second open task for one intent
+impossible even if the lock were bypassed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import unlocked_contacts
 from showfloor.server.catalog.identifiers import parse_numeric_id, resolve_event
-from showfloor.server.errors import DomainError, InvalidRequest, NotFound
-from showfloor.server.ledger.pricing import Action, price_of
-from showfloor.server.ledger.service import ChargeContext, hold, lock_account
+from showfloor.server.errors import InvalidRequest, NotFound
+from showfloor.server.ledger.pricing import Action
+from showfloor.server.ledger.service import ChargeContext, Wallet, hold, open_wallet
 from showfloor.server.models import EventPersonnel, Personnel, UnlockTask, UnlockTaskItem
+from showfloor.server.paid.decision import ALREADY_UNLOCKED, OK, Decision, biz_code
+from showfloor.server.paid.errors import check_selection
 
-MAX_BATCH = 2000
 KINDS = ("email", "phone")
 PRICE_ACTION = {"email": Action.CONTACT_EMAIL, "phone": Action.CONTACT_PHONE}
 ACTIVE_ITEM_STATUSES = ("pending", "processing")
@@ -38,11 +41,6 @@ SKIP_REASONS = (
     "unlocking_personnel_ids",
 )
 _CHUNK = 500  # bounded IN lists
-
-
-def business_code(kind: str, call_source: str) -> str:
-    label = "Contact Email Unlock" if kind == "email" else "Contact Phone Unlock"
-    return f"{label} - {'Agent' if call_source == 'agent' else 'API'}"
 
 
 @dataclass
@@ -126,86 +124,122 @@ def _replay(task: UnlockTask) -> Submission:
     )
 
 
-async def submit(
-    session: AsyncSession,
-    *,
-    account_id: int,
-    api_key_id: int | None,
-    plan_id: int | None,
-    kind: str,
-    personnel_ids: Sequence[str],
-    event_ref: str | None,
-    call_source: str,
-    now: datetime | None = None,
-) -> Submission:
+@dataclass
+class UnlockPlan:
+    """The submitted ids sorted out: what is skipped and why, what would be charged, and the open task of
+    the same intent (if any: a submission then returns that task and charges nothing)."""
+
+    kind: str
+    event_pk: int | None
+    requested: int
+    submission: Submission
+    intent: str
+    chargeable: list[int]
+    open_task: UnlockTask | None
+
+    @property
+    def already_unlocked(self) -> int:
+        return len(self.submission.skipped_detail["already_unlocked_personnel_ids"])
+
+
+async def plan_unlock(
+    session: AsyncSession, account_id: int, kind: str, personnel_ids: Sequence[str], event_ref: str | None
+) -> UnlockPlan:
+    """Sort ``personnel_ids``: invalid, missing, not at the event, already unlocked, already being
+    unlocked — or chargeable. Raises ``InvalidRequest`` when no id is valid, ``NotFound`` when none exists
+    or the event does not."""
     if kind not in KINDS:
         raise ValueError(f"unknown contact kind {kind!r}")
-    now = now or datetime.now(UTC)
     if not personnel_ids:
         raise InvalidRequest("personnel_ids must contain at least one id")
-    if len(personnel_ids) > MAX_BATCH:
-        raise DomainError(
-            f"Selected leads limit exceeded: requested {len(personnel_ids)}, limit {MAX_BATCH}",
-            code="LEAD_SELECTION_LIMIT_EXCEEDED",
-            requestedCount=len(personnel_ids),
-            limit=MAX_BATCH,
-            selectionMode="selected",
-        )
-    await lock_account(session, account_id)
+    check_selection(len(personnel_ids))
     event = await resolve_event(session, event_ref) if event_ref is not None else None
-    result = Submission("success")
-    by_pk = _dedupe(personnel_ids, result)
+    event_pk = event.id if event is not None else None
+    sorted_out = Submission("success")
+    by_pk = _dedupe(personnel_ids, sorted_out)
     if not by_pk:
         raise InvalidRequest("No valid personnel id was submitted (ids are numeric strings)")
     pks = list(by_pk)
     known = await _existing(session, Personnel.id, true(), pks)
     if not known:
         raise NotFound("None of the submitted personnel ids exists")
-
-    event_pk = event.id if event is not None else None
     intent = intent_key(account_id, kind, event_pk, pks)
-    open_task = (
+    plan = UnlockPlan(kind, event_pk, len(personnel_ids), sorted_out, intent, [], None)
+    plan.open_task = (
         await session.execute(select(UnlockTask).where(UnlockTask.open_intent_key == intent))
     ).scalar_one_or_none()
-    if open_task is not None:
-        return _replay(open_task)
-
+    if plan.open_task is not None:
+        return plan
     linked = (
-        await _existing(session, EventPersonnel.personnel_id, EventPersonnel.event_id == event.id, pks)
-        if event is not None
+        await _existing(session, EventPersonnel.personnel_id, EventPersonnel.event_id == event_pk, pks)
+        if event_pk is not None
         else known
     )
     already = await unlocked_contacts(session, account_id, pks, kind)
     unlocking = await _unlocking(session, account_id, kind, pks)
-    chargeable: list[int] = []
     for pk, raw in by_pk.items():
         if pk not in known:
-            result.skip("missing_personnel_ids", raw)
+            sorted_out.skip("missing_personnel_ids", raw)
         elif pk not in linked:
-            result.skip("unlinked_personnel_ids", raw)
+            sorted_out.skip("unlinked_personnel_ids", raw)
         elif pk in already:
-            result.skip("already_unlocked_personnel_ids", raw)
+            sorted_out.skip("already_unlocked_personnel_ids", raw)
         elif pk in unlocking:
-            result.skip("unlocking_personnel_ids", raw)
+            sorted_out.skip("unlocking_personnel_ids", raw)
         else:
-            chargeable.append(pk)
-    if not chargeable:
-        return result
+            plan.chargeable.append(pk)
+    return plan
 
-    price = await price_of(session, plan_id, PRICE_ACTION[kind])
-    code = business_code(kind, call_source)
+
+def decide_unlock(plan: UnlockPlan, wallet: Wallet, call_source: str) -> Decision:
+    """What submitting ``plan`` costs: the plan's price per chargeable person, held until delivery."""
+    price = wallet.prices[PRICE_ACTION[plan.kind]]
+    detail = {
+        "requested_count": plan.requested,
+        "chargeable_count": len(plan.chargeable),
+        "already_unlocked_count": plan.already_unlocked,
+        "unit_credits": price,
+        "available_balance": wallet.available,
+    }
+    code = biz_code(PRICE_ACTION[plan.kind], call_source)
+    if not plan.chargeable:
+        return Decision(True, 0, ALREADY_UNLOCKED if plan.already_unlocked else OK, code, detail)
+    return Decision(True, price * len(plan.chargeable), OK, code, detail)
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    api_key_id: int | None,
+    kind: str,
+    personnel_ids: Sequence[str],
+    event_ref: str | None,
+    call_source: str,
+    now: datetime | None = None,
+) -> Submission:
+    now = now or datetime.now(UTC)
+    wallet = await open_wallet(session, account_id, now, lock=True)
+    plan = await plan_unlock(session, account_id, kind, personnel_ids, event_ref)
+    if plan.open_task is not None:
+        return _replay(plan.open_task)
+    result = plan.submission
+    if not plan.chargeable:
+        return result
+    decision = decide_unlock(plan, wallet, call_source)
+    unit_price = decision.detail["unit_credits"]
     task = UnlockTask(
         account_id=account_id,
         api_key_id=api_key_id,
         kind=kind,
-        event_id=event_pk,
+        event_id=plan.event_pk,
         status="open",
         call_source=call_source,
-        business_code=code,
-        unit_price=price,
-        item_count=len(chargeable),
-        items_left=len(chargeable),
-        open_intent_key=intent,
+        business_code=decision.biz_code,
+        unit_price=unit_price,
+        item_count=len(plan.chargeable),
+        items_left=len(plan.chargeable),
+        open_intent_key=plan.intent,
         submission={
             "skipped_personnel_ids": result.skipped_personnel_ids,
             "skipped_detail": result.skipped_detail,
@@ -214,22 +248,24 @@ async def submit(
     )
     session.add(task)
     await session.flush()
-    if price > 0:
+    if decision.credits > 0:  # a free action (price 0) holds nothing
         ctx = ChargeContext(
             account_id=account_id,
             api_key_id=api_key_id,
             call_source=call_source,
-            business_code=code,
+            business_code=decision.biz_code,
             resource_type=f"contact_{kind}_task",
             resource_id=str(task.id),
         )
-        held = await hold(session, ctx, price * len(chargeable), f"unlock-task:{task.id}:hold", now=now)
+        held = await hold(
+            session, ctx, decision.credits, f"unlock-task:{task.id}:hold", wallet=wallet, now=now
+        )
         task.hold_id = held.hold_id
     await session.execute(
         insert(UnlockTaskItem),
         [
             {"task_id": task.id, "personnel_id": pk, "status": "pending", "available_at": now, "attempts": 0}
-            for pk in chargeable
+            for pk in plan.chargeable
         ],
     )
     await session.flush()

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from showfloor.server.actions.precheck import precheck
 from showfloor.server.api.deps import CALL_SOURCES, AppSettings, CallSource, ReadPrincipal, ReadSession
+from showfloor.server.paid.precheck import precheck
 
 router = APIRouter(prefix="/external/actions", tags=["actions"])
 

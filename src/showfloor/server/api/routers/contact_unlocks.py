@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from showfloor.server.api.deps import DB, AppSettings, ReadPrincipal, ReadSession
-from showfloor.server.api.idempotency import PaidContext, run_paid
 from showfloor.server.api.openapi import error_responses
+from showfloor.server.api.paid import PaidContext, run_paid
 from showfloor.server.unlocks import service
 
 router = APIRouter(prefix="/external/contacts", tags=["contacts"])
@@ -41,7 +41,6 @@ async def _submit(
             session,
             account_id=principal.account_id,
             api_key_id=principal.api_key_id,
-            plan_id=principal.plan_id,
             kind=kind,
             personnel_ids=[str(pid) for pid in body.personnel_ids],
             event_ref=None if body.event_id is None else str(body.event_id),

@@ -13,13 +13,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from showfloor.server.actions import linkedin, searches
-from showfloor.server.actions.concurrency import EXHIBITOR_EVENT_SEARCH, PERSONNEL_EVENTS_BY_NAME
 from showfloor.server.api.deps import DB, AppSettings
-from showfloor.server.api.idempotency import PaidContext, run_charge_once, run_paid
 from showfloor.server.api.openapi import business_error_response, error_responses
 from showfloor.server.api.pagination import PageQuery, page_field
-from showfloor.server.errors import DomainError, InvalidRequest
+from showfloor.server.api.paid import PaidContext, run_paid
+from showfloor.server.errors import InvalidRequest
+from showfloor.server.lookups import service as lookups
+from showfloor.server.paid.concurrency import EXHIBITOR_EVENT_SEARCH, PERSONNEL_EVENTS_BY_NAME
+from showfloor.server.paid.errors import check_selection
+from showfloor.server.unlocks import linkedin
 
 router = APIRouter(tags=["paid lookups"])
 
@@ -58,13 +60,8 @@ async def search_by_company_name(
     body: CompanyNameBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
     name = _name(body.company_name)
-    return await run_charge_once(
-        paid,
-        db,
-        settings,
-        lambda s, after_reads: searches.search_companies(
-            s, paid.caller, name, body.page, body.pageSize, after_reads=after_reads
-        ),
+    return await run_paid(
+        paid, db, settings, lambda s: lookups.search_companies(s, paid.caller, name, body.page, body.pageSize)
     )
 
 
@@ -78,11 +75,11 @@ async def search_events(
     body: SearchEventsBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
     name = _name(body.company_name)
-    return await run_charge_once(
+    return await run_paid(
         paid,
         db,
         settings,
-        lambda s, after_reads: searches.search_company_events(
+        lambda s: lookups.search_company_events(
             s,
             paid.caller,
             name,
@@ -90,7 +87,6 @@ async def search_events(
             body.sponsor_match_starred,
             body.page,
             body.pageSize,
-            after_reads=after_reads,
         ),
         limit=EXHIBITOR_EVENT_SEARCH,
     )
@@ -120,7 +116,7 @@ async def events_by_name(
         paid,
         db,
         settings,
-        lambda s: searches.events_by_person_name(
+        lambda s: lookups.events_by_person_name(
             s, paid.caller, person_name, attendance_scope, date_from, date_start_to, page, page_size
         ),
         status_code=200,
@@ -137,14 +133,7 @@ async def events_by_name(
 async def unlock_linkedin_activity(
     body: LinkedinActivityBody, paid: PaidContext, db: DB, settings: AppSettings
 ) -> JSONResponse:
-    if len(body.personnel_ids) > linkedin.MAX_PERSONNEL_IDS:
-        raise DomainError(
-            f"Selected leads limit exceeded: requested {len(body.personnel_ids)}, limit {linkedin.MAX_PERSONNEL_IDS}",
-            code="LEAD_SELECTION_LIMIT_EXCEEDED",
-            requestedCount=len(body.personnel_ids),
-            limit=linkedin.MAX_PERSONNEL_IDS,
-            selectionMode="selected",
-        )
+    check_selection(len(body.personnel_ids))  # before any database work
     return await run_paid(
         paid,
         db,

@@ -1,7 +1,7 @@
 """Event unlocks: ``POST /external/events/{id}/unlock``, ``/visitors/unlock``, ``/full-access/unlock``.
 
 ``{id}`` is the event's internal ``id`` or public ``eventId``. Each accepts ``x-call-source`` and an
-optional ``Idempotency-Key`` (see ``showfloor.server.api.idempotency``).
+optional ``Idempotency-Key`` (see ``showfloor.server.api.paid``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from showfloor.server.actions import event_access
+from showfloor.server.access import unlock as event_unlock
 from showfloor.server.api.deps import DB, AppSettings
-from showfloor.server.api.idempotency import PaidContext, run_paid
 from showfloor.server.api.openapi import business_error_response, error_responses
+from showfloor.server.api.paid import PaidContext, run_paid
 
 router = APIRouter(prefix="/external/events", tags=["events"])
 
@@ -29,7 +29,7 @@ ERRORS = error_responses(402, 404, 409)
     responses=ERRORS,
 )
 async def unlock_event(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
-    return await run_paid(paid, db, settings, lambda s: event_access.unlock_event(s, paid.caller, id))
+    return await run_paid(paid, db, settings, lambda s: event_unlock.unlock_event(s, paid.caller, id))
 
 
 @router.post(
@@ -39,7 +39,7 @@ async def unlock_event(id: EventRef, paid: PaidContext, db: DB, settings: AppSet
     responses={**ERRORS, **business_error_response()},
 )
 async def unlock_visitors(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
-    return await run_paid(paid, db, settings, lambda s: event_access.unlock_visitors(s, paid.caller, id))
+    return await run_paid(paid, db, settings, lambda s: event_unlock.unlock_visitors(s, paid.caller, id))
 
 
 @router.post(
@@ -49,4 +49,4 @@ async def unlock_visitors(id: EventRef, paid: PaidContext, db: DB, settings: App
     responses={**ERRORS, **business_error_response()},
 )
 async def unlock_full_access(id: EventRef, paid: PaidContext, db: DB, settings: AppSettings) -> JSONResponse:
-    return await run_paid(paid, db, settings, lambda s: event_access.unlock_full_access(s, paid.caller, id))
+    return await run_paid(paid, db, settings, lambda s: event_unlock.unlock_full_access(s, paid.caller, id))

@@ -1,4 +1,5 @@
-"""Periodic work that runs inside ``showfloor serve``: the expiry sweep, and on SQLite the task worker."""
+"""Background work inside ``showfloor serve``: the periodic jobs below, and (on SQLite by default) the
+contact-unlock worker. ``showfloor worker`` runs the unlock worker as a process of its own."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from collections.abc import Awaitable, Callable
 
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
+from showfloor.server.ledger.expiry import sweep_expired
+from showfloor.server.paid.idempotency import purge_idempotency_records
 
 log = logging.getLogger("showfloor.jobs")
 
 Job = Callable[[Database, Settings], Awaitable[None]]
 
-# Filled by the modules that own periodic work (ledger expiry sweep, unlock workers).
-PERIODIC_JOBS: list[Job] = []
+# Every periodic job, each run again ``settings.sweep_interval_seconds`` after it ends.
+PERIODIC_JOBS: tuple[Job, ...] = (sweep_expired, purge_idempotency_records)
 
 
 class BackgroundJobs:
@@ -28,8 +31,7 @@ class BackgroundJobs:
         for job in PERIODIC_JOBS:
             self._tasks.append(asyncio.create_task(self._loop(job)))
         if self.settings.run_embedded_worker:
-            # Imported here: the worker pulls in the unlock services, which the app imports later.
-            from showfloor.server.jobs.worker import embedded_worker
+            from showfloor.server.unlocks.worker import embedded_worker  # only when it runs here
 
             self._tasks.append(asyncio.create_task(self._loop(embedded_worker, restart_after=1.0)))
 

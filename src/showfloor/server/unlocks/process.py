@@ -10,8 +10,8 @@ from typing import Any
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.worker import UnlockWorker
 from showfloor.server.logging import configure_logging
+from showfloor.server.unlocks.worker import UnlockWorker
 
 log = logging.getLogger("showfloor.worker")
 

@@ -15,26 +15,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.actions.decision import (
-    Caller,
-    Decision,
-    Wallet,
-    biz_code,
-    charge,
-    charge_or_refuse,
-    load_wallet,
-)
 from showfloor.server.catalog.identifiers import parse_numeric_id, resolve_event
 from showfloor.server.ledger.pricing import Action
+from showfloor.server.ledger.service import Wallet, open_wallet
 from showfloor.server.models import EventPersonnel, LinkedinActivityUnlock, Personnel
+from showfloor.server.paid.decision import OK, Caller, Decision, biz_code, charge
+from showfloor.server.paid.errors import check_selection
 
-MAX_PERSONNEL_IDS = 2000
 _CHUNK = 500
 
 
 def decide_linkedin(wallet: Wallet, new_items: int, call_source: str) -> Decision:
     credits = wallet.prices[Action.LINKEDIN_ACTIVITY] * new_items
-    return charge_or_refuse(wallet, credits, biz_code=biz_code(Action.LINKEDIN_ACTIVITY, call_source))
+    return Decision(True, credits, OK, biz_code(Action.LINKEDIN_ACTIVITY, call_source))
 
 
 def _item(
@@ -52,8 +45,9 @@ def _item(
 async def unlock_linkedin_activity(
     session: AsyncSession, caller: Caller, personnel_ids: list[str], event_ref: str | None
 ) -> dict[str, Any]:
+    check_selection(len(personnel_ids))
     now = datetime.now(UTC)
-    wallet = await load_wallet(session, caller.account_id, now, lock=True)
+    wallet = await open_wallet(session, caller.account_id, now, lock=True)
     event = await resolve_event(session, event_ref) if event_ref is not None else None
     requested = list(dict.fromkeys(p.strip() for p in personnel_ids))
     pks = {p: parse_numeric_id(p) for p in requested}
@@ -105,10 +99,9 @@ async def unlock_linkedin_activity(
             )
             items.append(_item(pid, success=True))
     decision = decide_linkedin(wallet, len(new_rows), caller.call_source)
-    decision.raise_if_refused()  # 402: nothing recorded, nothing charged
-    await charge(
-        session, caller, decision, f"linkedin_activity:{uuid.uuid4().hex}", ("personnel", str(len(new_rows)))
-    )
+    op_key = f"linkedin_activity:{uuid.uuid4().hex}"
+    # The ledger refuses (402) what the account cannot pay: nothing recorded, nothing charged.
+    await charge(session, caller, decision, op_key, ("personnel", str(len(new_rows))), wallet=wallet)
     session.add_all(new_rows)
     await session.flush()
     return {"items": items}

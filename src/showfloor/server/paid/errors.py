@@ -54,3 +54,26 @@ class EventNotUnlocked(DomainError):
 class VisitorDataNotAvailable(DomainError):
     code = "VISITOR_DATA_NOT_AVAILABLE"
     default_message = "No visitor data is available for this event"
+
+
+# The most people one request may select (contact unlocks, LinkedIn activity, their precheck).
+MAX_SELECTION = 2000
+
+
+class SelectionLimitExceeded(DomainError):
+    """More than ``MAX_SELECTION`` people in one request (the reference's 422)."""
+
+    code = "LEAD_SELECTION_LIMIT_EXCEEDED"
+
+    def __init__(self, requested: int) -> None:
+        super().__init__(
+            f"Selected leads limit exceeded: requested {requested}, limit {MAX_SELECTION}",
+            requestedCount=requested,
+            limit=MAX_SELECTION,
+            selectionMode="selected",
+        )
+
+
+def check_selection(requested: int) -> None:
+    if requested > MAX_SELECTION:
+        raise SelectionLimitExceeded(requested)

@@ -1,12 +1,11 @@
-"""Reverse-lookup searches, charged only when the page returned has results (one charge per page).
+"""Paid reverse lookups, charged only when the page returned has results (one charge per page).
 
 ``search_companies`` (POST /external/exhibitors/search-by-company-name), ``search_company_events``
 (POST /external/exhibitors/search-events) and ``events_by_person_name``
 (GET /external/personnel/events/by-name). Each runs its query first, then — only for a non-empty page —
-locks the account, decides with ``decide_search`` (shared with the precheck) and debits the ledger,
-all in the caller's one transaction: a 402 returns no records and charges nothing. The two company
-searches, when the request has no Idempotency-Key, read in a read unit and are charged after it by one
-ledger statement of its own instead (``after_reads``; see ``_charge_page``).
+decides with ``decide_search`` (shared with the precheck) and debits the ledger, which locks the account
+and refuses what it cannot pay, all in the caller's one transaction: a 402 returns no records and
+charges nothing.
 """
 
 from __future__ import annotations
@@ -28,19 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.actions.decision import (
-    FORBIDDEN,
-    Caller,
-    ChargeAfterReads,
-    Decision,
-    Wallet,
-    biz_code,
-    charge,
-    charge_or_refuse,
-    load_wallet,
-    refused,
-)
-from showfloor.server.actions.errors import FeatureUnavailable
 from showfloor.server.catalog.filters import id_in, is_sqlite
 from showfloor.server.catalog.personnel import attendance_identity
 from showfloor.server.catalog.search import (
@@ -52,8 +38,11 @@ from showfloor.server.catalog.search import (
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
 from showfloor.server.db.fast import FastStatement
 from showfloor.server.ledger.pricing import Action, plan_prices
+from showfloor.server.ledger.service import open_wallet
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.pagination import envelope
+from showfloor.server.paid.decision import FORBIDDEN, OK, Caller, Decision, biz_code, charge, refused
+from showfloor.server.paid.errors import FeatureUnavailable
 
 CompanyScope = Literal["all", "exhibitor", "visitor"]
 PersonScope = Literal["all", "exhibitor_employee", "visitor"]
@@ -61,38 +50,31 @@ MAX_NAME_CANDIDATES = 50  # the reference's fixed candidate window for the exact
 MAX_MATCHED_COMPANIES = 500
 
 
-def decide_search(wallet: Wallet, action: Action, call_source: str, *, needs_subscription: bool) -> Decision:
-    """A non-empty search page costs the plan's price; by-name also needs an active subscription."""
+def decide_search(
+    action: Action, call_source: str, prices: dict[Action, int], *, subscribed: bool = True
+) -> Decision:
+    """A non-empty search page costs the plan's price; by-name also needs an active subscription
+    (``subscribed``)."""
     code = biz_code(action, call_source)
-    if needs_subscription and not wallet.subscribed:
+    if not subscribed:
         return refused(FORBIDDEN, FeatureUnavailable(), biz_code=code)
-    return charge_or_refuse(wallet, wallet.prices[action], biz_code=code)
+    return Decision(True, prices[action], OK, code)
 
 
 async def _charge_page(
-    session: AsyncSession,
-    caller: Caller,
-    action: Action,
-    subject: str,
-    *,
-    needs_subscription: bool,
-    after_reads: ChargeAfterReads | None = None,
+    session: AsyncSession, caller: Caller, action: Action, subject: str, *, needs_subscription: bool
 ) -> None:
-    """Charge one non-empty page: read the wallet under the account lock, decide with ``decide_search``
-    and debit in the caller's transaction (beside a stored idempotent response). ``after_reads``: the
-    request commits nothing but this charge, so only its price is read here and the charge is made
-    once the reads are over (``ChargeAfterReads``: same price, same funds test, same 402)."""
+    """Charge one non-empty page in the caller's transaction. A search that needs a subscription reads
+    it under the account lock (the transaction's one lock, passed on to the ledger); the others let the
+    ledger take the lock."""
     op_key, resource = f"{action.value}:{uuid.uuid4().hex}", (action.value, subject[:100])
-    if after_reads is not None:
-        # ``ledger_spend`` checks funds, not the subscription a by-name search needs under the lock.
-        assert not needs_subscription, "a search that needs a subscription charges under the lock"
-        price = (await plan_prices(session, caller.plan_id))[action]
-        ctx = caller.charge_context(biz_code(action, caller.call_source), *resource)
-        after_reads.add(ctx, price, op_key)
+    if needs_subscription:
+        wallet = await open_wallet(session, caller.account_id, datetime.now(UTC), lock=True)
+        decision = decide_search(action, caller.call_source, wallet.prices, subscribed=wallet.subscribed)
+        decision.raise_if_refused()
+        await charge(session, caller, decision, op_key, resource, wallet=wallet)
         return
-    wallet = await load_wallet(session, caller.account_id, datetime.now(UTC), lock=True)
-    decision = decide_search(wallet, action, caller.call_source, needs_subscription=needs_subscription)
-    decision.raise_if_refused()
+    decision = decide_search(action, caller.call_source, await plan_prices(session, caller.plan_id))
     await charge(session, caller, decision, op_key, resource)
 
 
@@ -105,8 +87,6 @@ async def search_companies(
     company_name: str,
     page: int,
     page_size: int,
-    *,
-    after_reads: ChargeAfterReads | None = None,
 ) -> dict[str, Any]:
     limit, offset = page_size, (page - 1) * page_size
     tsquery = None if is_sqlite(session) else indexed_tsquery(company_name)
@@ -128,7 +108,6 @@ async def search_companies(
         Action.EXHIBITOR_COMPANY_SEARCH,
         company_name,
         needs_subscription=False,
-        after_reads=after_reads,
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
     return envelope(items, total, page, page_size)
@@ -231,8 +210,6 @@ async def search_company_events(
     starred: int | None,
     page: int,
     page_size: int,
-    *,
-    after_reads: ChargeAfterReads | None = None,
 ) -> dict[str, Any]:
     # The regexes, not the word-prefix index: this takes the first matches in id order and stops,
     # which the index cannot do ("LLC" over 100,000 names: 1.8 ms with the regexes, 6.7 with the index).
@@ -290,7 +267,6 @@ async def search_company_events(
         Action.EXHIBITOR_EVENT_SEARCH,
         company_name,
         needs_subscription=False,
-        after_reads=after_reads,
     )
     items = []
     for event in page_rows:
@@ -319,7 +295,7 @@ async def events_by_person_name(
     page: int,
     page_size: int,
 ) -> dict[str, Any]:
-    wallet = await load_wallet(session, caller.account_id, datetime.now(UTC), lock=False)
+    wallet = await open_wallet(session, caller.account_id, datetime.now(UTC), lock=False)
     if not wallet.subscribed:  # the reference's paid-feature guard runs before the lookup
         raise FeatureUnavailable()
     candidates = (

@@ -8,7 +8,7 @@ Usage in a router (one call, the use case is a function of the session)::
 
 ``PaidContext`` (a FastAPI dependency) authenticates, reads ``x-call-source`` and the optional
 ``Idempotency-Key`` header and fingerprints the request. ``run_paid`` opens ONE write transaction for
-the work and stores the final response in it (see ``showfloor.server.idempotency.service``), replays a
+the work and stores the final response in it (see ``showfloor.server.paid.idempotency``), replays a
 stored response for a repeated key (header ``Idempotent-Replayed: true``), answers 422
 ``IDEMPOTENCY_KEY_REUSED`` / 409 ``IDEMPOTENCY_KEY_IN_USE``, and renders ``BusinessError`` as HTTP 200.
 """
@@ -26,15 +26,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal
-from showfloor.server.actions.concurrency import ConcurrencyLimit, concurrency_slot
-from showfloor.server.actions.decision import Caller, ChargeAfterReads
-from showfloor.server.actions.errors import BusinessError
 from showfloor.server.api.deps import CallSource, CurrentPrincipal
 from showfloor.server.api.errors import error_body, request_id_of, status_for
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
-from showfloor.server.idempotency import service as idem
+from showfloor.server.paid import idempotency as idem
+from showfloor.server.paid.concurrency import ConcurrencyLimit, concurrency_slot
+from showfloor.server.paid.decision import Caller
+from showfloor.server.paid.errors import BusinessError
 
 # Errors worth retrying with the same key: the key is freed instead of storing them.
 TRANSIENT_CODES = frozenset(
@@ -48,9 +48,6 @@ TRANSIENT_CODES = frozenset(
 )
 
 Work = Callable[[AsyncSession], Awaitable[Any]]
-# A use case that reads, then makes at most one charge: given a ``ChargeAfterReads``, it leaves the
-# charge there (made after its read unit); given None, it charges in the session's transaction.
-ChargeOnceWork = Callable[[AsyncSession, ChargeAfterReads | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -138,11 +135,8 @@ async def run_paid(
     *,
     status_code: int = 201,
     limit: ConcurrencyLimit | None = None,
-    after_reads: ChargeAfterReads | None = None,
 ) -> JSONResponse:
-    """Run ``work`` in one write transaction under the request's idempotency key (if any).
-    ``after_reads`` (requests without a key): ``work`` runs in a read unit and leaves its one charge
-    there; it is made once the unit has ended, before the response."""
+    """Run ``work`` in one write transaction under the request's idempotency key (if any)."""
     now = datetime.now(UTC)
     claim: idem.Claim | None = None
     if paid.idempotency_key is not None:
@@ -154,17 +148,10 @@ async def run_paid(
             assert claim.replay_status is not None
             return _respond(paid, claim.replay_status, claim.replay_body, replayed=True)
     try:
-        async with concurrency_slot(db, paid.principal.account_id, limit):
-            if after_reads is None:
-                async with db.write() as session:
-                    body = json_ready(await work(session))
-                    if claim is not None:
-                        await idem.complete(session, claim, status_code, body)
-            else:
-                assert claim is None, "a charge after the reads cannot commit with a stored response"
-                async with db.read() as session:
-                    body = json_ready(await work(session))
-                await after_reads.pay(db)
+        async with concurrency_slot(db, paid.principal.account_id, limit), db.write() as session:
+            body = json_ready(await work(session))
+            if claim is not None:
+                await idem.complete(session, claim, status_code, body)
     except DomainError as exc:
         status, error = _error(paid, exc)
         if claim is not None:
@@ -178,24 +165,3 @@ async def run_paid(
             await idem.abandon(db, claim)
         raise
     return _respond(paid, status_code, body)
-
-
-async def run_charge_once(
-    paid: PaidRequest,
-    db: Database,
-    settings: Settings,
-    work: ChargeOnceWork,
-    *,
-    limit: ConcurrencyLimit | None = None,
-) -> JSONResponse:
-    """``run_paid`` for a use case that reads and then charges once. Without an Idempotency-Key the
-    charge is the request's only write: the reads run in a read unit and the charge is one ledger
-    statement of its own once they are over (``ChargeAfterReads``: no BEGIN/COMMIT, the account lock
-    held only while it runs). With a key, the charge and the stored response must commit together
-    (``idempotency.service``): one write unit, the charge under the account lock."""
-    if paid.idempotency_key is not None:
-        return await run_paid(paid, db, settings, lambda s: work(s, None), limit=limit)
-    after_reads = ChargeAfterReads()
-    return await run_paid(
-        paid, db, settings, lambda s: work(s, after_reads), limit=limit, after_reads=after_reads
-    )

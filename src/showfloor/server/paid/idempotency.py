@@ -20,13 +20,14 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.config import Settings
 from showfloor.server.db.locking import for_update
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import Conflict, DomainError, InvalidRequest
@@ -177,3 +178,9 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
     """Delete records past their retention; returns how many (for a periodic sweep)."""
     result = await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_idempotency_records(db: Database, settings: Settings) -> None:
+    """The periodic purge of records past their retention."""
+    async with db.write() as session:
+        await purge_expired(session, datetime.now(UTC))

@@ -12,12 +12,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.access.service import unlocked_contacts
-from showfloor.server.actions.decision import (
-    ALREADY_UNLOCKED,
+from showfloor.server.access.unlock import (
+    EventState,
+    decide_base,
+    decide_full,
+    decide_visitor,
+    load_event_state,
+)
+from showfloor.server.errors import InvalidRequest, NotFound
+from showfloor.server.ledger.pricing import Action
+from showfloor.server.ledger.service import Wallet, open_wallet
+from showfloor.server.lookups.service import decide_search
+from showfloor.server.paid.decision import (
     EXCEED_MAX_UNLOCK_LIMIT,
     FORBIDDEN,
     INVALID_SUBJECT,
@@ -25,25 +33,12 @@ from showfloor.server.actions.decision import (
     OK,
     UNSUPPORTED_ACTION,
     Decision,
-    Wallet,
     biz_code,
-    charge_or_refuse,
-    load_wallet,
+    with_funds,
 )
-from showfloor.server.actions.event_access import (
-    EventState,
-    decide_base,
-    decide_full,
-    decide_visitor,
-    load_event_state,
-)
-from showfloor.server.actions.searches import decide_search
-from showfloor.server.catalog.identifiers import parse_numeric_id, resolve_event
-from showfloor.server.errors import NotFound
-from showfloor.server.ledger.pricing import Action
-from showfloor.server.models import EventPersonnel, Personnel
+from showfloor.server.paid.errors import MAX_SELECTION
+from showfloor.server.unlocks.service import PRICE_ACTION, decide_unlock, plan_unlock
 
-MAX_CONTACT_IDS = 2000
 MAX_NAME_LENGTH = 200
 
 
@@ -77,7 +72,7 @@ class _Precheck:
         self.now = datetime.now(UTC)
 
     async def wallet(self) -> Wallet:
-        return await load_wallet(self.session, self.account_id, self.now, lock=False)
+        return await open_wallet(self.session, self.account_id, self.now, lock=False)
 
     async def _event(self, params: dict[str, Any], decide: Callable[[EventState], Decision]) -> Decision:
         ref = _text_param(params, "event_id")
@@ -87,7 +82,7 @@ class _Precheck:
             state = await load_event_state(self.session, self.account_id, ref, self.now, lock=False)
         except NotFound:
             return Decision(False, 0, NOT_FOUND, detail={"event_id": ref})
-        return decide(state)
+        return with_funds(decide(state), state.wallet)
 
     async def query_event_personnel(self, params: dict[str, Any]) -> Decision:
         def decide(state: EventState) -> Decision:
@@ -123,63 +118,38 @@ class _Precheck:
     async def unlock_event_full_access(self, params: dict[str, Any]) -> Decision:
         return await self._event(params, lambda s: decide_full(s, self.call_source))
 
-    async def _contacts(self, params: dict[str, Any], kind: str, action: Action) -> Decision:
+    async def _contacts(self, params: dict[str, Any], kind: str) -> Decision:
+        """The submission's own plan and decision (``unlocks.service``), without submitting."""
         raw = params.get("personnel_ids")
-        code = biz_code(action, self.call_source)
+        code = biz_code(PRICE_ACTION[kind], self.call_source)
         if not isinstance(raw, list) or not raw:
             return Decision(False, 0, INVALID_SUBJECT, code, {"message": "params.personnel_ids is required"})
-        if len(raw) > MAX_CONTACT_IDS:
-            detail = {"requestedCount": len(raw), "limit": MAX_CONTACT_IDS}
-            return Decision(False, 0, EXCEED_MAX_UNLOCK_LIMIT, code, detail)
-        pks = sorted({pk for pk in (parse_numeric_id(str(p)) for p in raw) if pk is not None})
-        known = set((await self.session.scalars(select(Personnel.id).where(Personnel.id.in_(pks)))).all())
-        if not known:
-            return Decision(False, 0, NOT_FOUND, code, {"message": "None of the personnel ids exists"})
-        linked = known
+        if len(raw) > MAX_SELECTION:
+            too_many = {"requestedCount": len(raw), "limit": MAX_SELECTION}
+            return Decision(False, 0, EXCEED_MAX_UNLOCK_LIMIT, code, too_many)
         ref = _text_param(params, "event_id")
-        if ref is not None:
-            try:
-                event = await resolve_event(self.session, ref)
-            except NotFound:
-                return Decision(False, 0, NOT_FOUND, code, {"event_id": ref})
-            linked = set(
-                (
-                    await self.session.scalars(
-                        select(EventPersonnel.personnel_id).where(
-                            EventPersonnel.event_id == event.id,
-                            EventPersonnel.personnel_id.in_(known),
-                        )
-                    )
-                ).all()
-            )
-        already = set(await unlocked_contacts(self.session, self.account_id, linked, kind))
-        chargeable = len(linked - already)
+        try:
+            plan = await plan_unlock(self.session, self.account_id, kind, [str(p) for p in raw], ref)
+        except InvalidRequest as error:
+            return Decision(False, 0, INVALID_SUBJECT, code, {"message": error.message})
+        except NotFound as error:
+            missing = {"message": error.message} | ({} if ref is None else {"event_id": ref})
+            return Decision(False, 0, NOT_FOUND, code, missing)
         wallet = await self.wallet()
-        price = wallet.prices[action]
-        detail = {
-            "requested_count": len(raw),
-            "chargeable_count": chargeable,
-            "already_unlocked_count": len(already),
-            "unit_credits": price,
-            "available_balance": wallet.available,
-        }
-        if chargeable == 0:
-            return Decision(True, 0, ALREADY_UNLOCKED if already else OK, code, detail)
-        return charge_or_refuse(wallet, price * chargeable, biz_code=code, detail=detail)
+        return with_funds(decide_unlock(plan, wallet, self.call_source), wallet)
 
     async def unlock_contact_emails(self, params: dict[str, Any]) -> Decision:
-        return await self._contacts(params, "email", Action.CONTACT_EMAIL)
+        return await self._contacts(params, "email")
 
     async def unlock_contact_phones(self, params: dict[str, Any]) -> Decision:
-        return await self._contacts(params, "phone", Action.CONTACT_PHONE)
+        return await self._contacts(params, "phone")
 
     async def search_exhibitor_events(self, params: dict[str, Any]) -> Decision:
         if "company_name" in params and _text_param(params, "company_name") is None:
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
-        d = decide_search(
-            await self.wallet(), Action.EXHIBITOR_EVENT_SEARCH, self.call_source, needs_subscription=False
-        )
-        return _with_detail(d, {"charged_only_when_non_empty": True})
+        wallet = await self.wallet()
+        d = decide_search(Action.EXHIBITOR_EVENT_SEARCH, self.call_source, wallet.prices)
+        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
     async def search_personnel_events_by_name(self, params: dict[str, Any]) -> Decision:
         name = _text_param(params, "person_name")
@@ -187,7 +157,10 @@ class _Precheck:
             msg = f"params.person_name must be 1 to {MAX_NAME_LENGTH} characters"
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": msg})
         wallet = await self.wallet()
-        d = decide_search(wallet, Action.PERSONNEL_EVENTS_BY_NAME, self.call_source, needs_subscription=True)
+        action = Action.PERSONNEL_EVENTS_BY_NAME
+        d = with_funds(
+            decide_search(action, self.call_source, wallet.prices, subscribed=wallet.subscribed), wallet
+        )
         detail = {
             "person_name": name,
             "date_start_from": params.get("date_start_from"),

@@ -1,14 +1,13 @@
 """The contact-unlock worker: claim items under a lease (one query claims up to the free slots), call
 the provider with no transaction open (up to ``concurrency`` calls at once), settle in short transactions.
 
-Settlement: a provider slot is freed as soon as the answer is in hand; a settler then settles the
-answers, the tasks side by side and each task's items one after the other (they all lock the task's
-hold and task row). By default every item settles in its own short transaction: on PostgreSQL one
-statement sent without BEGIN/COMMIT (``settlement.settle``). With ``settle_group`` > 1
-(``SHOWFLOOR_WORKER_SETTLE_GROUP``), whatever finished items of one task are ready when the settler is
-free settle together in one transaction (never waiting to fill a group). Each item keeps its own guard
-and operation keys; a group that fails is settled again item by item. The trade-off is written down
-in docs/ledger.md ("Settlement groups").
+Settlement in groups: a provider slot is freed as soon as the answer is in hand, and the answer waits
+for its group. A task's answers settle together in one transaction (``settlement.settle``) once
+``settle_group`` of them are ready (``SHOWFLOOR_WORKER_SETTLE_GROUP``, default 32) or the oldest has
+waited ``settle_wait`` (``SHOWFLOOR_WORKER_SETTLE_WAIT_MS``, default 50 ms), whichever comes first; the
+tasks settle side by side, each task's groups one after the other (they all lock the task's hold and task
+row). Each item keeps its own guard and operation keys, so a group that fails is settled again item by
+item, and a crash before a group commits leaves its items to their leases (docs/unlocks.md).
 
 ``showfloor worker`` runs one ``UnlockWorker`` per process (several processes share the work on
 PostgreSQL); ``showfloor serve`` runs one in-process when ``settings.run_embedded_worker`` (the SQLite
@@ -29,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
-from showfloor.server.jobs.claim import ClaimedItem, claim, reschedule
+from showfloor.server.unlocks.claim import ClaimedItem, claim, reschedule
 from showfloor.server.unlocks.providers import (
     Outcome,
     PermanentProviderError,
@@ -41,9 +40,6 @@ from showfloor.server.unlocks.settlement import ItemOutcome, settle
 
 log = logging.getLogger("showfloor.worker")
 MAX_BACKOFF_SECONDS = 60.0
-# Most items one settlement transaction takes (1 = one transaction per item).
-DEFAULT_SETTLE_GROUP = 1  # one transaction per item unless the operator opts in
-
 Ready = tuple[ClaimedItem, ItemOutcome]
 
 
@@ -63,7 +59,8 @@ class UnlockWorker:
         max_attempts: int = 5,
         retry_base_seconds: float = 1.0,
         poll_seconds: float = 0.5,
-        settle_group: int = DEFAULT_SETTLE_GROUP,
+        settle_group: int = 32,
+        settle_wait_seconds: float = 0.05,
     ) -> None:
         self.db = db
         self.provider = provider
@@ -77,9 +74,13 @@ class UnlockWorker:
         self.lookup_timeout = lease_seconds * 0.8
         self.processed = 0
         self.settle_group = max(1, settle_group)
-        self._ready: list[Ready] = []
+        self.settle_wait = settle_wait_seconds
+        self._ready: dict[int, list[Ready]] = defaultdict(list)  # task id -> answers waiting, oldest first
+        self._since: dict[int, float] = {}  # task id -> when its oldest waiting answer arrived (loop time)
+        self._arrived = asyncio.Event()
+        self._flush = False  # stopping: settle what is waiting without waiting for full groups
         self._settler: asyncio.Task[None] | None = None
-        self._settling = 0  # items of the batch the settler is working through
+        self._settling = 0  # items the settler is working through
 
     @classmethod
     def from_settings(
@@ -94,6 +95,7 @@ class UnlockWorker:
             retry_base_seconds=settings.worker_retry_base_seconds,
             poll_seconds=settings.worker_poll_seconds,
             settle_group=settings.worker_settle_group,
+            settle_wait_seconds=settings.worker_settle_wait_ms / 1000,
         )
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> int:
@@ -104,11 +106,11 @@ class UnlockWorker:
         try:
             while not stop.is_set():
                 claimed: list[ClaimedItem] = []
-                # Provider slots; items waiting for settlement also count beyond one slot's worth each,
-                # so a slow database slows claiming instead of piling up leases.
+                # Provider slots; answers waiting for settlement count too beyond two groups' worth (one
+                # settling, one filling), so a slow database slows claiming instead of piling up leases.
                 free = min(
                     self.concurrency - len(inflight),
-                    2 * self.concurrency - len(inflight) - self._unsettled(),
+                    self.concurrency + 2 * self.settle_group - len(inflight) - self._unsettled(),
                 )
                 if free > 0:
                     claimed = await self._claim(free)
@@ -134,6 +136,8 @@ class UnlockWorker:
             for task in inflight:  # stopping: calls in flight are abandoned (their leases expire) …
                 task.cancel()
             if self._settler is not None:  # … but answers already in hand are settled, not thrown away
+                self._flush = True
+                self._arrived.set()
                 await self._settler
         finally:
             for task in inflight:
@@ -168,25 +172,51 @@ class UnlockWorker:
             self._enqueue(item, outcome)  # the slot is free for the next provider call
 
     def _unsettled(self) -> int:
-        return len(self._ready) + self._settling
+        return sum(len(ready) for ready in self._ready.values()) + self._settling
 
     def _enqueue(self, item: ClaimedItem, outcome: ItemOutcome) -> None:
-        self._ready.append((item, outcome))
+        waiting = self._ready[item.task_id]
+        if not waiting:
+            self._since[item.task_id] = asyncio.get_running_loop().time()
+        waiting.append((item, outcome))
+        self._arrived.set()
         if self._settler is None or self._settler.done():
             self._settler = asyncio.create_task(self._settle_ready())
 
+    def _take_due(self) -> dict[int, list[Ready]]:
+        """The answers to settle now: full groups, and every answer of a task whose oldest has waited
+        ``settle_wait`` (or all of them when stopping)."""
+        now = asyncio.get_running_loop().time()
+        due: dict[int, list[Ready]] = {}
+        for task_id, ready in list(self._ready.items()):
+            if self._flush or now - self._since[task_id] >= self.settle_wait:
+                due[task_id], rest = ready, []
+            elif len(ready) >= self.settle_group:
+                full = len(ready) - len(ready) % self.settle_group
+                due[task_id], rest = ready[:full], ready[full:]
+            else:
+                continue
+            if rest:
+                self._ready[task_id], self._since[task_id] = rest, now  # the rest starts a new wait
+            else:
+                del self._ready[task_id], self._since[task_id]
+        return due
+
     async def _settle_ready(self) -> None:
-        """Settle what is ready until nothing is left (the next item restarts it): the tasks side by
-        side, each task's items one settlement (of up to ``settle_group`` items) after the other. Every
-        settlement of a task locks the task's one hold and task row, so more of them at once would only
-        queue on those rows inside PostgreSQL (measured: 32 at once collapse to ~15 items/s)."""
+        """Settle answers as their groups come due, until none is waiting (the next answer restarts it):
+        the tasks side by side, each task's groups one after the other. Every settlement of a task locks
+        the task's one hold and task row, so more of them at once would only queue on those rows."""
         while self._ready:
-            ready, self._ready = self._ready, []
-            by_task: dict[int, list[Ready]] = defaultdict(list)
-            for entry in ready:
-                by_task[entry[0].task_id].append(entry)
-            self._settling = len(ready)
-            await asyncio.gather(*(self._settle_task(by_task[task_id]) for task_id in sorted(by_task)))
+            due = self._take_due()
+            if not due:
+                oldest = min(self._since.values())
+                timeout = max(0.0, oldest + self.settle_wait - asyncio.get_running_loop().time())
+                self._arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), timeout)
+                continue
+            self._settling = sum(len(ready) for ready in due.values())
+            await asyncio.gather(*(self._settle_task(due[task_id]) for task_id in sorted(due)))
             self._settling = 0
 
     async def _settle_task(self, ready: list[Ready]) -> None:
@@ -195,7 +225,7 @@ class UnlockWorker:
 
     async def _settle_group(self, group: list[Ready]) -> None:
         try:
-            await settle(self.db, [(item.item_id, outcome) for item, outcome in group], _now())
+            settled = await settle(self.db, [(item.item_id, outcome) for item, outcome in group], _now())
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -209,6 +239,8 @@ class UnlockWorker:
                 await self._settle_group([entry])
             return
         self.processed += len(group)
+        if settled.finished is not None:
+            log.info("unlock task finished", extra=settled.finished.log_fields())
 
     async def _lookup(self, item: ClaimedItem) -> ItemOutcome | None:
         if item.attempts > self.max_attempts:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from showfloor.server.actions.errors import ConcurrencyLimitExceeded
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.service import lock_account
 from showfloor.server.models import ConcurrencySlot
+from showfloor.server.paid.errors import ConcurrencyLimitExceeded
 
 SLOT_LEASE = timedelta(seconds=120)
 

@@ -1,22 +1,23 @@
-"""Building blocks shared by the ledger's mutations: the account lock, idempotency look-ups, entries,
-and the spendable grants of an account in spending order. Only ``ledger`` modules import this.
+"""The steps every ledger mutation written in Python is made of: the account row lock, replay by operation
+key, recording an operation and its entries, and writing off credits returned to a grant no longer active.
+
+Grants, voids, refunds and the expiry sweep run in Python on both databases. Debits, holds, captures and
+releases run in Python on SQLite only; on PostgreSQL their twins are the functions in ``sql/`` (see
+``functions.py``). Lock order everywhere: the account row, then grants by id. Only ``ledger`` imports this.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
-from showfloor.server.ledger.balance import active_grant, held_per_grant
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound
 from showfloor.server.ledger.types import ChargeContext
 from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
 
-BUCKET_RANK = {"subscription": 0, "addon": 1, "gift": 2}
 # Entry types that move a grant's ``remaining``; "hold" and "release" only record reservations.
 REMAINING_TYPES = ("grant", "debit", "capture", "expire", "void", "refund")
 
@@ -53,13 +54,16 @@ async def find_operation(session: AsyncSession, account_id: int, op_key: str) ->
     ).scalar_one_or_none()
 
 
+def key_conflict(op_key: str, kind: str, amount: int) -> Conflict:
+    """A key repeated for a different operation is a caller bug: refused instead of replayed wrongly."""
+    return Conflict(
+        f"Operation key {op_key!r} was already used for a {kind} of {amount} credits", code="STATE_CONFLICT"
+    )
+
+
 def check_replay(op: LedgerOperation, kind: str, amount: int | None) -> None:
-    """A key repeated for a different operation is a caller bug: refuse instead of replaying wrongly."""
     if op.kind != kind or (amount is not None and op.amount != amount):
-        raise Conflict(
-            f"Operation key {op.op_key!r} was already used for a {op.kind} of {op.amount} credits",
-            code="STATE_CONFLICT",
-        )
+        raise key_conflict(op.op_key, op.kind, op.amount)
 
 
 def add_entry(
@@ -81,74 +85,6 @@ def add_entry(
     )
     session.add(entry)
     return entry
-
-
-@dataclass
-class Spendable:
-    grant: CreditGrant
-    held: int
-
-    @property
-    def free(self) -> int:
-        return max(self.grant.remaining - self.held, 0)
-
-
-def spending_key(grant: CreditGrant) -> tuple[int, int, datetime, datetime, int]:
-    """Subscription, addon, gift; earliest expiry first (never-expiring last); then creation, then id."""
-    never = datetime.max.replace(tzinfo=UTC)
-    expires = grant.expires_at or never
-    return (
-        BUCKET_RANK[grant.bucket],
-        1 if grant.expires_at is None else 0,
-        expires,
-        grant.created_at,
-        grant.id,
-    )
-
-
-async def spendable_or_refuse(
-    session: AsyncSession, account: Account, amount: int, now: datetime
-) -> list[Spendable]:
-    """The account's spendable grants, or InsufficientCredits when they cannot cover ``amount``
-    (never for an unlimited account). Call with the account row already locked."""
-    grants = await spendable_grants(session, account.id, now)
-    free = sum(g.free for g in grants)
-    if amount > free and not account.unlimited:
-        raise InsufficientCredits(amount, free)
-    return grants
-
-
-def split_in_spending_order(grants: list[Spendable], amount: int) -> tuple[list[tuple[Spendable, int]], int]:
-    """How much of ``amount`` each grant gives, in spending order, and the shortfall no grant covers
-    (only an unlimited account may have one: it is recorded against no grant)."""
-    parts: list[tuple[Spendable, int]] = []
-    left = amount
-    for spendable in grants:
-        if left == 0:
-            break
-        take = min(left, spendable.free)
-        if take > 0:
-            parts.append((spendable, take))
-            left -= take
-    return parts, left
-
-
-async def spendable_grants(session: AsyncSession, account_id: int, now: datetime) -> list[Spendable]:
-    """Active grants with their outstanding holds, locked by id (after the account), in spending order."""
-    held = held_per_grant(account_id)
-    stmt = (
-        select(CreditGrant, func.coalesce(held.c.held, 0))
-        .outerjoin(held, held.c.grant_id == CreditGrant.id)
-        .where(CreditGrant.account_id == account_id, active_grant(now))
-        .order_by(CreditGrant.id)
-        .execution_options(populate_existing=True)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=CreditGrant)
-    rows = (await session.execute(stmt)).all()
-    spendable = [Spendable(grant, int(h)) for grant, h in rows]
-    spendable.sort(key=lambda s: spending_key(s.grant))
-    return spendable
 
 
 def attribution_of(source: LedgerOperation | None, account_id: int) -> ChargeContext:

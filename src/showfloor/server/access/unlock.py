@@ -1,7 +1,8 @@
 """Event unlocks: base layer, visitor layer, and full access (both, paying only for missing layers).
 
-Each action is ``decide_*(state) -> Decision`` (shared with the precheck) and ``*_unlock(session, …)``
-which locks the account, loads the state, decides, charges through the ledger and records the access
+Each action is ``decide_*(state) -> Decision`` (shared with the precheck) and ``unlock_*(session, …)``,
+which locks the account (``open_wallet(lock=True)``, the transaction's one account lock), loads the state,
+decides, charges through the ledger (which refuses what the account cannot pay) and records the access
 layers — all in the caller's ONE transaction, so access and charge commit together or not at all.
 Because every unlock of an account first takes its account row lock, the "already unlocked?" read
 cannot race a concurrent unlock; the unique (account, event, layer) constraint is the backstop.
@@ -23,33 +24,31 @@ from showfloor.server.access.service import (
     layer_columns,
     record_event_unlock,
 )
-from showfloor.server.actions.balances import credit_balance, short_balance
-from showfloor.server.actions.decision import (
+from showfloor.server.catalog.identifiers import find_event_ref
+from showfloor.server.db.fast import FastStatement
+from showfloor.server.ledger.balance import balance_after, credit_balance_body, get_balance
+from showfloor.server.ledger.pricing import Action
+from showfloor.server.ledger.service import Wallet, open_wallet
+from showfloor.server.models import Event
+from showfloor.server.paid.decision import (
     ALREADY_UNLOCKED,
     FORBIDDEN,
+    FULL_ACCESS,
     NO_CONTACTS_AVAILABLE,
+    OK,
     STATE_CONFLICT,
     Caller,
     Decision,
-    Wallet,
     biz_code,
     charge,
-    charge_or_refuse,
-    load_wallet,
     refused,
 )
-from showfloor.server.actions.errors import (
+from showfloor.server.paid.errors import (
     EventNotUnlocked,
     FeatureUnavailable,
     NoContactsAvailable,
     VisitorDataNotAvailable,
 )
-from showfloor.server.catalog.identifiers import find_event_ref
-from showfloor.server.db.fast import FastStatement
-from showfloor.server.ledger.pricing import Action
-from showfloor.server.models import Event
-
-FULL_ACCESS = "full_access"
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ class EventState:
 async def load_event_state(
     session: AsyncSession, account_id: int, event_ref: str, now: datetime, *, lock: bool
 ) -> EventState:
-    wallet = await load_wallet(session, account_id, now, lock=lock)
+    wallet = await open_wallet(session, account_id, now, lock=lock)
     event, layers = await _event_with_layers(session, account_id, event_ref)
     return EventState(event, wallet, LAYER_BASE in layers, LAYER_VISITOR in layers)
 
@@ -144,7 +143,7 @@ def decide_base(state: EventState, call_source: str) -> Decision:
         return Decision(True, 0, ALREADY_UNLOCKED, code)
     if not state.has_contacts:
         return refused(NO_CONTACTS_AVAILABLE, NoContactsAvailable(), biz_code=code)
-    return charge_or_refuse(state.wallet, state.base_price, biz_code=code)
+    return Decision(True, state.base_price, OK, code)
 
 
 def decide_visitor(state: EventState, call_source: str) -> Decision:
@@ -165,7 +164,7 @@ def decide_visitor(state: EventState, call_source: str) -> Decision:
         return refused(STATE_CONFLICT, EventNotUnlocked(), biz_code=code, detail=detail)
     if not state.has_visitor_data:
         return refused(NO_CONTACTS_AVAILABLE, VisitorDataNotAvailable(), biz_code=code, detail=detail)
-    return charge_or_refuse(state.wallet, state.visitor_price, biz_code=code, detail=detail)
+    return Decision(True, state.visitor_price, OK, code, detail)
 
 
 def decide_full(state: EventState, call_source: str) -> Decision:
@@ -193,12 +192,14 @@ def decide_full(state: EventState, call_source: str) -> Decision:
         return refused(NO_CONTACTS_AVAILABLE, NoContactsAvailable(), biz_code=code, detail=detail)
     if visitor_needed and not state.wallet.subscribed:
         return refused(FORBIDDEN, FeatureUnavailable(), biz_code=code, detail=detail)
-    return charge_or_refuse(
-        state.wallet, base_credits + visitor_credits, biz_code=code, detail=detail, plan=plan
-    )
+    return Decision(True, base_credits + visitor_credits, OK, code, detail, plan=plan)
 
 
 # --- execution ----------------------------------------------------------------------------------
+
+
+def _resource(event: EventFacts) -> tuple[str, str]:
+    return "event", str(event.id)
 
 
 async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) -> dict[str, Any]:
@@ -210,10 +211,12 @@ async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) ->
     event = state.event
     if decision.reason_code == ALREADY_UNLOCKED:
         return _base_result(event, already=True, credits=0, balance=None)
-    op_id = await charge(session, caller, decision, f"event_unlock:{event.id}", ("event", str(event.id)))
+    op_id, _ = await charge(
+        session, caller, decision, f"event_unlock:{event.id}", _resource(event), wallet=state.wallet
+    )
     await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
     balance = (
-        await short_balance(session, caller.account_id, now, unlimited=state.wallet.unlimited)
+        await balance_after(session, caller.account_id, now, unlimited=state.wallet.unlimited)
         if op_id is not None
         else None
     )
@@ -242,15 +245,19 @@ async def unlock_visitors(session: AsyncSession, caller: Caller, event_ref: str)
     already = decision.reason_code == ALREADY_UNLOCKED
     op_id = None
     if not already:
-        op_id = await charge(
-            session, caller, decision, f"visitor_unlock:{event.id}", ("event", str(event.id))
+        op_id, _ = await charge(
+            session, caller, decision, f"visitor_unlock:{event.id}", _resource(event), wallet=state.wallet
         )
         await record_event_unlock(session, caller.account_id, event.id, LAYER_VISITOR, op_id)
     return {
         "success": True,
         "alreadyUnlocked": already,
         "creditsSpent": decision.credits,
-        "balanceAfter": await credit_balance(session, caller.account_id, now) if op_id is not None else None,
+        "balanceAfter": (
+            credit_balance_body(await get_balance(session, caller.account_id, now))
+            if op_id is not None
+            else None
+        ),
         "event": event_identity(event),
     }
 
@@ -266,9 +273,8 @@ async def unlock_full_access(session: AsyncSession, caller: Caller, event_ref: s
     layers = "+".join(name for name, needed in ((LAYER_BASE, base), (LAYER_VISITOR, visitor)) if needed)
     op_id = None
     if layers:
-        op_id = await charge(
-            session, caller, decision, f"full_access:{event.id}:{layers}", ("event", str(event.id))
-        )
+        op_key = f"full_access:{event.id}:{layers}"
+        op_id, _ = await charge(session, caller, decision, op_key, _resource(event), wallet=state.wallet)
     if base:
         await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
     if visitor:
@@ -281,7 +287,7 @@ async def unlock_full_access(session: AsyncSession, caller: Caller, event_ref: s
         "visitorSkipped": bool(decision.detail["visitor_skipped"]),
         "totalCreditsUsed": decision.credits,
         "balanceAfter": (
-            await short_balance(session, caller.account_id, now, unlimited=state.wallet.unlimited)
+            await balance_after(session, caller.account_id, now, unlimited=state.wallet.unlimited)
             if op_id is not None
             else None
         ),
