@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.base import UtcDateTime
-from showfloor.server.db.fast import FastStatement, flush_pending
+from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.ledger.pricing import Action, price_of
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.catalog import Event
@@ -73,8 +73,8 @@ def _record_event_unlock_statement(dialect_insert: Any) -> Any:
     )
 
 
-# Every event unlock writes it (a fast statement, see db/fast.py).
-_RECORD_EVENT_UNLOCK = FastStatement(
+# Every event unlock writes it (a prepared query, see db/prepared.py).
+_RECORD_EVENT_UNLOCK = PreparedQuery(
     _record_event_unlock_statement(postgresql.insert),
     sqlite=_record_event_unlock_statement(sqlite.insert),
 )
@@ -165,7 +165,7 @@ def _in_ids(column: Any) -> Any:  # SQLite: an expanding IN
 
 
 _ACCOUNT_UNLOCKS = {
-    with_activity: FastStatement(
+    with_activity: PreparedQuery(
         _account_unlocks_statement(_any_of_ids, with_activity=with_activity),
         sqlite=_account_unlocks_statement(_in_ids, with_activity=with_activity),
     )
@@ -182,7 +182,8 @@ async def account_unlocks(
     activity: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         params = {"account_id": account_id, "ids": ids[start : start + 500]}
-        for pid, kind, value in await _ACCOUNT_UNLOCKS[with_activity].all(session, params):
+        for row in await _ACCOUNT_UNLOCKS[with_activity].all(session, params):
+            pid, kind, value = row["personnel_id"], row["kind"], row["value"]
             if kind == _ACTIVITY:
                 activity[int(pid)] = str(value)
             else:

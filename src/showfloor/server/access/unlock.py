@@ -25,7 +25,7 @@ from showfloor.server.access.service import (
     record_event_unlock,
 )
 from showfloor.server.catalog.identifiers import find_event_ref
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.prepared import PreparedQuery, Row
 from showfloor.server.ledger.balance import balance_after, credit_balance_body, get_balance
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.ledger.service import Wallet, open_wallet
@@ -62,9 +62,9 @@ class EventFacts:
     visitor_count: int
 
 
-def _event_statement(match: Any) -> FastStatement:
+def _event_statement(match: Any) -> PreparedQuery:
     account_id = bindparam("account_id", type_=BigInteger)
-    return FastStatement(
+    return PreparedQuery(
         select(
             Event.id,
             Event.event_id,
@@ -76,7 +76,7 @@ def _event_statement(match: Any) -> FastStatement:
     )
 
 
-# Looked up in ``find_event_ref`` order; fast statements.
+# Looked up in ``find_event_ref`` order; prepared queries.
 _EVENT_BY_EVENT_ID = _event_statement(Event.event_id == bindparam("key", type_=String))
 _EVENT_BY_ID = _event_statement(Event.id == bindparam("pk", type_=BigInteger))
 
@@ -86,15 +86,21 @@ async def _event_with_layers(
 ) -> tuple[EventFacts, set[str]]:
     params = {"account_id": account_id}
 
-    async def by_event_id(key: str) -> Any:
+    async def by_event_id(key: str) -> Row | None:
         return await _EVENT_BY_EVENT_ID.first(session, {**params, "key": key})
 
-    async def by_pk(pk: int) -> Any:
+    async def by_pk(pk: int) -> Row | None:
         return await _EVENT_BY_ID.first(session, {**params, "pk": pk})
 
     row = await find_event_ref(event_ref, by_event_id, by_pk)
-    facts = EventFacts(int(row[0]), row[1], row[2], int(row[3] or 0), int(row[4] or 0))
-    layers = {layer for layer, unlocked in zip(LAYERS, row[5:], strict=True) if unlocked}
+    facts = EventFacts(
+        int(row["id"]),
+        row["event_id"],
+        row["name"],
+        int(row["contact_count"] or 0),
+        int(row["visitor_count"] or 0),
+    )
+    layers = {layer for layer in LAYERS if row[f"unlocked_{layer}"]}
     return facts, layers
 
 

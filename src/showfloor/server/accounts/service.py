@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.keys import generate_key, hash_key, is_well_formed, key_prefix, same_hash
-from showfloor.server.db.fast import FastStatement
-from showfloor.server.db.uow import Database
+from showfloor.server.db.prepared import PreparedQuery, Row
 from showfloor.server.errors import NotFound, Unauthorized
 from showfloor.server.models import Account, ApiKey
 
@@ -96,14 +94,14 @@ async def list_keys(session: AsyncSession, account_id: int | None = None) -> lis
     return list((await session.scalars(stmt)).all())
 
 
-# Every authenticated request runs it: a fast statement (see db/fast.py).
-_KEY_LOOKUP = FastStatement(
+# Every authenticated request runs it: a prepared query (db/prepared.py).
+_KEY_LOOKUP = PreparedQuery(
     select(
-        ApiKey.id,
+        ApiKey.id.label("key_id"),
         ApiKey.key_hash,
         ApiKey.prefix,
         ApiKey.revoked_at,
-        Account.id,
+        Account.id.label("account_id"),
         Account.unlimited,
         Account.plan_id,
     )
@@ -118,23 +116,19 @@ async def authenticate(session: AsyncSession, key: str) -> Principal:
     return _principal_or_refuse(await _KEY_LOOKUP.first(session, {"digest": digest}), digest)
 
 
-async def authenticate_alone(db: Database, key: str) -> Principal:
-    """``authenticate`` as a statement of its own (``Database.run_alone``): for requests whose work runs
-    in another unit (the paid routes), without a read unit around one lookup."""
-    digest = _digest_or_refuse(key)
-    rows = await db.run_alone(_KEY_LOOKUP, {"digest": digest}, writes=False)
-    return _principal_or_refuse(rows[0] if rows else None, digest)
-
-
 def _digest_or_refuse(key: str) -> str:
     if not is_well_formed(key):
         raise Unauthorized()
     return hash_key(key)
 
 
-def _principal_or_refuse(row: Any, digest: str) -> Principal:
-    if row is None or not same_hash(row[1], digest) or row[3] is not None:
+def _principal_or_refuse(row: Row | None, digest: str) -> Principal:
+    if row is None or not same_hash(row["key_hash"], digest) or row["revoked_at"] is not None:
         raise Unauthorized()
     return Principal(
-        account_id=row[4], api_key_id=row[0], key_prefix=row[2], unlimited=row[5], plan_id=row[6]
+        account_id=row["account_id"],
+        api_key_id=row["key_id"],
+        key_prefix=row["prefix"],
+        unlimited=row["unlimited"],
+        plan_id=row["plan_id"],
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.accounts.service import Principal, authenticate, authenticate_alone
+from showfloor.server.accounts.service import Principal, authenticate
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
@@ -63,9 +63,12 @@ async def current_principal(
     response: Response,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """The caller, authenticated by a statement of its own (paid routes: their work runs in a write unit)."""
+    """The caller of a paid route, authenticated in a read unit of its own (the route's work runs in a
+    write unit)."""
     key = await _admit(request, authorization)
-    principal = await authenticate_alone(request.app.state.db, key)
+    db: Database = request.app.state.db
+    async with db.read() as session:
+        principal = await authenticate(session, key)
     return await _admitted(request, response, principal)
 
 

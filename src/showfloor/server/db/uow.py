@@ -1,30 +1,31 @@
 """Units of work: one transaction around a request's use case or a job's step.
 
 Services receive the session and never commit; the ``Database.write()``/``read()`` scope commits on
-success and rolls back on any exception.
+success and rolls back on any exception. A read unit on PostgreSQL runs in autocommit: under READ
+COMMITTED every statement sees a fresh snapshot anyway, and a unit that only reads (and locks nothing)
+then costs no BEGIN/COMMIT round trips.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from showfloor.server.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
-from showfloor.server.db.fast import WRITES, FastStatement
 
 
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.is_sqlite = is_sqlite(engine)
-        write_engine = (
-            engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
-        )
-        self._read = async_sessionmaker(engine, expire_on_commit=False)
+        if self.is_sqlite:
+            read_engine, write_engine = engine, engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        else:
+            read_engine, write_engine = engine.execution_options(isolation_level="AUTOCOMMIT"), engine
+        self._read = async_sessionmaker(read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(write_engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -35,22 +36,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads (deferred on SQLite, so readers never wait for the write lock)."""
+        """A unit that only reads and locks nothing (deferred on SQLite, so readers never wait for the
+        write lock; autocommit on PostgreSQL)."""
         async with _unit(self._read()) as session:
-            session.info[WRITES] = False
             yield session
-
-    async def run_alone(
-        self, stmt: FastStatement, params: Mapping[str, Any], *, writes: bool = True
-    ) -> Sequence[Any]:
-        """Run ONE statement as a transaction of its own. On PostgreSQL it is sent on a pooled connection
-        without a session and without BEGIN/COMMIT (a single statement is atomic by itself): two round
-        trips fewer, and the row locks it takes are held only while it runs and its commit is written.
-        On SQLite: a write unit, or a read unit for ``writes=False``."""
-        if self.is_sqlite:
-            async with self.write() if writes else self.read() as session:
-                return await stmt.all(session, params)
-        return await stmt.all_alone(self.engine, params)
 
     async def ping(self) -> bool:
         try:

@@ -6,16 +6,16 @@ is exact at read time, whether or not the sweep has run).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Subquery, and_, bindparam, func, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.base import UtcDateTime
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.prepared import PreparedQuery, Row
 from showfloor.server.models import Account, CreditGrant, HoldAllocation
 
 BUCKETS = ("subscription", "addon", "gift")
@@ -64,15 +64,15 @@ def held_per_grant(account_id: int | ColumnElement[int]) -> Subquery:
     )
 
 
-def _active_grants_statement() -> FastStatement:
+def _active_grants_statement() -> PreparedQuery:
     """Each active grant of ``:account_id`` at ``:now``: bucket, amount, available, expiry."""
     account_id: ColumnElement[int] = bindparam("account_id", type_=BigInteger)
     held = held_per_grant(account_id)
-    return FastStatement(
+    return PreparedQuery(
         select(
             CreditGrant.bucket,
             CreditGrant.amount,
-            CreditGrant.remaining - func.coalesce(held.c.held, 0),
+            (CreditGrant.remaining - func.coalesce(held.c.held, 0)).label("available"),
             CreditGrant.expires_at,
         )
         .outerjoin(held, held.c.grant_id == CreditGrant.id)
@@ -80,7 +80,7 @@ def _active_grants_statement() -> FastStatement:
     )
 
 
-# Read by the balance endpoint and by every paid action (a fast statement, see db/fast.py).
+# Read by the balance endpoint and by every paid action (a prepared query, see db/prepared.py).
 _ACTIVE_GRANTS = _active_grants_statement()
 
 
@@ -89,13 +89,19 @@ async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> 
     return _balance_of(rows)
 
 
-def _balance_of(rows: Iterable[Sequence[Any]]) -> Balance:
-    """Sum (bucket, amount, available, expires_at) rows of active grants into a ``Balance``."""
+def _balance_of(rows: Iterable[Row]) -> Balance:
+    """Sum the active grants' rows (bucket, amount, available, expires_at) into a ``Balance``."""
     amounts = dict.fromkeys(BUCKETS, 0)
     balances = dict.fromkeys(BUCKETS, 0)
     reset_at: datetime | None = None
     addon_expire_at: datetime | None = None
-    for bucket, amount, available, expires_at in rows:
+    for row in rows:
+        bucket, amount, available, expires_at = (
+            row["bucket"],
+            row["amount"],
+            row["available"],
+            row["expires_at"],
+        )
         amounts[bucket] += int(amount)
         balances[bucket] += int(available)
         if bucket == "subscription" and expires_at is not None and available > 0:
@@ -112,55 +118,26 @@ class AccountBalance:
     balance: Balance
 
 
-def _account_with_grants_statement(*, lock: bool) -> FastStatement:
-    """PostgreSQL: the account's flags and its active grants in one statement (the account row
-    locked when ``lock``): one row per grant, or one row with NULL grant columns when it has none."""
-    account_id: ColumnElement[int] = bindparam("account_id", type_=BigInteger)
-    held = held_per_grant(account_id)
-    grants = (
-        select(
-            CreditGrant.bucket,
-            CreditGrant.amount,
-            (CreditGrant.remaining - func.coalesce(held.c.held, 0)).label("available"),
-            CreditGrant.expires_at,
-        )
-        .outerjoin(held, held.c.grant_id == CreditGrant.id)
-        .where(CreditGrant.account_id == Account.id, active_grant(bindparam("now", type_=UtcDateTime)))
-        .lateral("g")
+def _account_flags_statement(*, lock: bool) -> PreparedQuery:
+    stmt = select(Account.unlimited, Account.plan_id).where(
+        Account.id == bindparam("account_id", type_=BigInteger)
     )
-    stmt = (
-        select(Account.unlimited, Account.plan_id, *grants.c)
-        .select_from(Account)
-        .outerjoin(grants, true())
-        .where(Account.id == account_id)
-    )
-    return FastStatement(stmt.with_for_update(of=Account) if lock else stmt)
+    return PreparedQuery(stmt.with_for_update() if lock else stmt)  # no FOR UPDATE on SQLite
 
 
-_LOCKED_ACCOUNT_WITH_GRANTS = _account_with_grants_statement(lock=True)
-_ACCOUNT_WITH_GRANTS = _account_with_grants_statement(lock=False)
-_ACCOUNT_FLAGS = FastStatement(
-    select(Account.unlimited, Account.plan_id).where(Account.id == bindparam("account_id", type_=BigInteger))
-)
+_ACCOUNT_FLAGS = {lock: _account_flags_statement(lock=lock) for lock in (False, True)}
 
 
 async def account_balance(
     session: AsyncSession, account_id: int, now: datetime, *, lock: bool
 ) -> AccountBalance | None:
     """The account's flags and balance (None: no such account). ``lock=True`` takes the account row
-    lock first (PostgreSQL ``FOR UPDATE``; SQLite's write unit already holds the database lock). One
-    round trip on PostgreSQL, where every paid action starts with it."""
-    params = {"account_id": account_id, "now": now}
-    if session.get_bind().dialect.name == "postgresql":
-        rows = await (_LOCKED_ACCOUNT_WITH_GRANTS if lock else _ACCOUNT_WITH_GRANTS).all(session, params)
-        if not rows:
-            return None
-        grants = [row[2:] for row in rows if row[2] is not None]
-        return AccountBalance(bool(rows[0][0]), rows[0][1], _balance_of(grants))
-    flags = await _ACCOUNT_FLAGS.first(session, params)
+    lock first (PostgreSQL ``FOR UPDATE``; SQLite's write unit already holds the database lock)."""
+    flags = await _ACCOUNT_FLAGS[lock].first(session, {"account_id": account_id})
     if flags is None:
         return None
-    return AccountBalance(bool(flags[0]), flags[1], await get_balance(session, account_id, now))
+    balance = await get_balance(session, account_id, now)
+    return AccountBalance(bool(flags["unlimited"]), flags["plan_id"], balance)
 
 
 async def available(session: AsyncSession, account_id: int, now: datetime) -> int:

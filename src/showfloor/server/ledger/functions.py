@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.fast import FastStatement, flush_pending
+from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.operations import key_conflict
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
@@ -45,14 +45,14 @@ def install(connection: Connection) -> None:
         connection.exec_driver_sql(source(name))
 
 
-_SPEND = FastStatement(
+_SPEND = PreparedQuery(
     text(
         "SELECT status, operation_id, hold_id, amount, other_kind, available FROM ledger_spend("
         ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
         ":resource_type, :resource_id, :account_locked)"
     )
 )
-_SETTLE = FastStatement(
+_SETTLE = PreparedQuery(
     text(
         "SELECT status, operation_id, amount, other_kind, outstanding FROM ledger_settle("
         ":hold_id, CAST(:kinds AS text[]), CAST(:amounts AS bigint[]), CAST(:op_keys AS text[]), :now, "

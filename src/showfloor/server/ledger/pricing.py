@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.prepared import PreparedQuery
 from showfloor.server.models import Plan, PlanPrice
 
 
@@ -38,8 +38,8 @@ DEFAULT_PRICES: dict[Action, int] = {
 }
 
 
-# Read by every paid action of an account on a plan (a fast statement, see db/fast.py).
-_PLAN_PRICES = FastStatement(
+# Read by every paid action of an account on a plan (a prepared query, see db/prepared.py).
+_PLAN_PRICES = PreparedQuery(
     select(PlanPrice.action, PlanPrice.credits).where(
         PlanPrice.plan_id == bindparam("plan_id", type_=BigInteger)
     )
@@ -51,9 +51,9 @@ async def plan_prices(session: AsyncSession, plan_id: int | None) -> dict[Action
     prices = dict(DEFAULT_PRICES)
     if plan_id is None:
         return prices
-    for action, credits in await _PLAN_PRICES.all(session, {"plan_id": plan_id}):
-        if action in Action.__members__.values():
-            prices[Action(action)] = int(credits)
+    for row in await _PLAN_PRICES.all(session, {"plan_id": plan_id}):
+        if row["action"] in Action.__members__.values():
+            prices[Action(row["action"])] = int(row["credits"])
     return prices
 
 

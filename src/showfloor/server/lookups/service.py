@@ -36,7 +36,7 @@ from showfloor.server.catalog.search import (
     word_prefixes_match,
 )
 from showfloor.server.catalog.serializers import event_item, exhibitor_item
-from showfloor.server.db.fast import FastStatement
+from showfloor.server.db.prepared import PreparedQuery
 from showfloor.server.ledger.pricing import Action, plan_prices
 from showfloor.server.ledger.service import open_wallet
 from showfloor.server.models import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
@@ -140,7 +140,7 @@ def _event_ids_query(exhibitors: ColumnElement[bool]) -> Select[int, str]:
 
 
 # PostgreSQL, every keyword word on the word-prefix index: the page with each company's event ids (an
-# array in ``_event_ids_query``'s order) as one fast statement (db/fast.py), compiled once. Building and
+# array in ``_event_ids_query`` order) as one prepared query (db/prepared.py). Building and
 # loading it through the ORM was a quarter of a search's CPU, and the event ids were a second round trip
 # (py-spy, docs/benchmarks.md). Page rows are read by column name (``_Row``).
 _EVENT_IDS_OF_ROW = (
@@ -154,7 +154,7 @@ _EVENT_IDS_OF_ROW = (
     .where(EventExhibitor.exhibitor_id == Exhibitor.id)
     .scalar_subquery()
 )
-_PG_COMPANY_PAGE = FastStatement(
+_PG_COMPANY_PAGE = PreparedQuery(
     company_page_query(
         word_prefixes_match(Exhibitor.company_name, bindparam("tsquery", type_=String)),
         limit=bindparam("limit", type_=Integer),
@@ -164,7 +164,7 @@ _PG_COMPANY_PAGE = FastStatement(
 
 
 class _Row:
-    """A fast statement's row read by attribute, as the serializers read an ``Exhibitor``."""
+    """A prepared query's row read by attribute, as the serializers read an ``Exhibitor``."""
 
     __slots__ = ("_record",)
 

@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.db.fast import FastStatement
 from showfloor.server.db.locking import for_update
+from showfloor.server.db.prepared import PreparedQuery, Row
 from showfloor.server.db.uow import Database
 from showfloor.server.models import Personnel, UnlockTask, UnlockTaskItem
 from showfloor.server.unlocks.providers.base import Person
@@ -33,10 +33,10 @@ class ClaimedItem:
 ITEMS = cast(Table, UnlockTaskItem.__table__)
 
 
-# PostgreSQL: the whole claim in one fast statement (db/fast.py), the same steps as below: the oldest
+# PostgreSQL: the whole claim in one prepared query (db/prepared.py), the same steps as below: the oldest
 # claimable rows of each state by index range scans (SKIP LOCKED), the oldest ``limit`` of them taken
-# under the lease, returned with their task's kind and the person. Rows are read by position.
-_PG_CLAIM = FastStatement(
+# under the lease, returned with their task's kind and the person.
+_PG_CLAIM = PreparedQuery(
     text(
         "WITH pending AS (SELECT id, available_at FROM unlock_task_items"
         "  WHERE status = 'pending' AND available_at <= :now"
@@ -49,8 +49,8 @@ _PG_CLAIM = FastStatement(
         " taken AS (UPDATE unlock_task_items AS i SET status = 'processing', available_at = :lease_until,"
         "  attempts = i.attempts + 1, lease_owner = :worker FROM chosen WHERE i.id = chosen.id"
         "  RETURNING i.id, i.task_id, i.attempts, i.personnel_id)"
-        " SELECT taken.id, taken.task_id, taken.attempts, t.kind, p.id, p.full_name, p.company_name,"
-        "  p.title, p.linkedin_url, p.email, p.phone, p.opted_out"
+        " SELECT taken.id AS item_id, taken.task_id, taken.attempts, t.kind, p.id AS personnel_id,"
+        "  p.full_name, p.company_name, p.title, p.linkedin_url, p.email, p.phone, p.opted_out"
         " FROM taken JOIN unlock_tasks AS t ON t.id = taken.task_id"
         " JOIN personnel AS p ON p.id = taken.personnel_id ORDER BY taken.id"
     ).bindparams(bindparam("limit", type_=Integer))
@@ -60,12 +60,9 @@ _PG_CLAIM = FastStatement(
 async def claim(
     db: Database, worker_id: str, limit: int, lease_seconds: float, now: datetime
 ) -> list[ClaimedItem]:
-    """``claim_items`` as a transaction of its own (the worker's path): on PostgreSQL its one statement
-    is sent with no BEGIN/COMMIT (``Database.run_alone``), elsewhere a write unit."""
-    if db.is_sqlite:
-        async with db.write() as session:
-            return await claim_items(session, worker_id, limit, lease_seconds, now)
-    return _claimed(await db.run_alone(_PG_CLAIM, _pg_params(worker_id, limit, lease_seconds, now)))
+    """``claim_items`` as a transaction of its own (the worker's path)."""
+    async with db.write() as session:
+        return await claim_items(session, worker_id, limit, lease_seconds, now)
 
 
 async def claim_items(
@@ -129,23 +126,22 @@ def _pg_params(worker_id: str, limit: int, lease_seconds: float, now: datetime) 
     }
 
 
-def _claimed(rows: Sequence[Any]) -> list[ClaimedItem]:
-    """``_PG_CLAIM``'s rows, by position."""
+def _claimed(rows: Sequence[Row]) -> list[ClaimedItem]:
     return [
         ClaimedItem(
-            int(r[0]),
-            int(r[1]),
-            int(r[2]),
+            int(r["item_id"]),
+            int(r["task_id"]),
+            int(r["attempts"]),
             Person(
-                personnel_id=int(r[4]),
-                kind=r[3],
-                full_name=r[5],
-                company_name=r[6],
-                title=r[7],
-                linkedin_url=r[8],
-                email=r[9],
-                phone=r[10],
-                opted_out=bool(r[11]),
+                personnel_id=int(r["personnel_id"]),
+                kind=r["kind"],
+                full_name=r["full_name"],
+                company_name=r["company_name"],
+                title=r["title"],
+                linkedin_url=r["linkedin_url"],
+                email=r["email"],
+                phone=r["phone"],
+                opted_out=bool(r["opted_out"]),
             ),
         )
         for r in rows

@@ -1,14 +1,13 @@
-"""Fast statements (db/fast.py): same rows as SQLAlchemy, inside the unit's transaction, outages → 503."""
+"""Prepared queries (db/prepared.py): same rows as SQLAlchemy by column name, inside the unit's transaction,
+outages → 503; read units on PostgreSQL send no BEGIN/COMMIT."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from sqlalchemy import BigInteger, bindparam, event, func, select, text
@@ -18,7 +17,7 @@ from showfloor.server.accounts import service as accounts
 from showfloor.server.app import create_app
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
-from showfloor.server.db.fast import DatabaseUnavailable, FastStatement, run_on_driver
+from showfloor.server.db.prepared import DatabaseUnavailable, PreparedQuery
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.balance import get_balance
@@ -26,7 +25,7 @@ from showfloor.server.models import Account, CreditGrant, Event, EventUnlock
 from tests.conftest import AccountFixture
 from tests.factories import make_event
 
-GRANTS_OF = FastStatement(
+GRANTS_OF = PreparedQuery(
     select(CreditGrant.id, CreditGrant.bucket, CreditGrant.remaining, CreditGrant.expires_at)
     .where(CreditGrant.account_id == bindparam("account_id", type_=BigInteger))
     .order_by(CreditGrant.id)
@@ -46,24 +45,24 @@ async def _account_with_grants(db: Database) -> int:
 async def test_rows_match_sqlalchemy_on_both_backends(db: Database) -> None:
     account_id = await _account_with_grants(db)
     async with db.read() as session:
-        fast = await GRANTS_OF.all(session, {"account_id": account_id})
+        prepared = await GRANTS_OF.all(session, {"account_id": account_id})
         plain = (await session.execute(GRANTS_OF.stmt, {"account_id": account_id})).all()
-    assert [tuple(r) for r in fast] == [tuple(r) for r in plain]
-    assert [r[1] for r in fast] == ["gift", "addon"]
-    assert fast[1][3] == datetime(2099, 1, 1, tzinfo=UTC)  # aware UTC on both backends
+    assert [dict(r) for r in prepared] == [dict(r._mapping) for r in plain]
+    assert [r["bucket"] for r in prepared] == ["gift", "addon"]
+    assert prepared[1]["expires_at"] == datetime(2099, 1, 1, tzinfo=UTC)  # aware UTC on both backends
 
 
 async def test_first_and_one(db: Database) -> None:
     account_id = await _account_with_grants(db)
     async with db.read() as session:
-        assert (await GRANTS_OF.first(session, {"account_id": account_id}))[1] == "gift"
+        assert (await GRANTS_OF.first(session, {"account_id": account_id}))["bucket"] == "gift"
         assert await GRANTS_OF.first(session, {"account_id": account_id + 999}) is None
         with pytest.raises(LookupError):
             await GRANTS_OF.one(session, {"account_id": account_id})  # two rows
 
 
 async def test_a_write_in_a_rolled_back_unit_is_undone(db: Database) -> None:
-    """The fast statement is the unit's FIRST statement: it must still run inside its transaction."""
+    """The prepared query is the unit's FIRST statement: it must still run inside its transaction."""
     account_id = await _account_with_grants(db)
     async with db.write() as session:
         event = await make_event(session, contact_count=3)
@@ -81,8 +80,8 @@ async def test_a_write_in_a_rolled_back_unit_is_undone(db: Database) -> None:
     assert count == 1
 
 
-async def test_pending_orm_rows_are_flushed_before_a_fast_write(db: Database) -> None:
-    """A fast statement bypasses the unit of work; rows the caller added must reach the database first."""
+async def test_pending_orm_rows_are_flushed_before_a_prepared_write(db: Database) -> None:
+    """A prepared query bypasses the unit of work; rows the caller added must reach the database first."""
     account_id = await _account_with_grants(db)
     async with db.write() as session:
         # Added, not flushed: the unlock row's foreign key to it holds only if the flush comes first.
@@ -93,7 +92,7 @@ async def test_pending_orm_rows_are_flushed_before_a_fast_write(db: Database) ->
         assert await unlocked_layers(session, account_id, 987_654_321) == {LAYER_BASE}
 
 
-async def test_fast_balance_equals_the_python_definition(db: Database) -> None:
+async def test_prepared_balance_equals_the_python_definition(db: Database) -> None:
     account_id = await _account_with_grants(db)
     async with db.write() as session:
         await ledger.hold(session, ledger.ChargeContext(account_id), 100, "h1")
@@ -106,36 +105,35 @@ async def test_fast_balance_equals_the_python_definition(db: Database) -> None:
 
 
 async def test_a_dead_connection_is_database_unavailable_and_leaves_the_pool(pg_db: Database) -> None:
-    async with pg_db.engine.connect() as conn:
-        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
-        await conn.commit()
-        async with pg_db.engine.connect() as killer:
-            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            await killer.commit()
-        with pytest.raises(DatabaseUnavailable):
-            await run_on_driver(conn, "SELECT 1", [])
-        assert conn.invalidated
+    with pytest.raises(DatabaseUnavailable):
+        async with pg_db.write() as session:
+            pid = (await BACKEND_PID.one(session))["pg_backend_pid"]
+            async with pg_db.engine.connect() as killer:
+                await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                await killer.commit()
+            await BACKEND_PID.one(session)
     async with pg_db.read() as session:  # the pool hands out a working connection again
-        assert (await FastStatement(select(func.count()).select_from(Account)).one(session))[0] >= 0
+        count = PreparedQuery(select(func.count().label("n")).select_from(Account))
+        assert (await count.one(session))["n"] >= 0
 
 
 async def test_a_statement_error_is_not_an_outage(pg_db: Database) -> None:
-    async with pg_db.engine.connect() as conn:
-        with pytest.raises(Exception) as caught:
-            await run_on_driver(conn, "SELECT 1/0", [])
-        assert not isinstance(caught.value, DatabaseUnavailable)
+    with pytest.raises(Exception) as caught:
+        async with pg_db.read() as session:
+            await PreparedQuery(text("SELECT 1/0")).all(session)
+    assert not isinstance(caught.value, DatabaseUnavailable)
 
 
-BACKEND_PID = FastStatement(text("SELECT pg_backend_pid()"))
+BACKEND_PID = PreparedQuery(text("SELECT pg_backend_pid()"))
 
 
-async def test_fast_and_orm_statements_of_a_unit_share_one_connection(pg_db: Database) -> None:
-    """The unit remembers its driver connection after the first fast statement; it is the session's."""
+async def test_prepared_and_orm_statements_of_a_unit_share_one_connection(pg_db: Database) -> None:
+    """The unit remembers its connection after the first prepared query; it is the session's."""
     for unit in (pg_db.read, pg_db.write):
         async with unit() as session:
-            first = (await BACKEND_PID.one(session))[0]
+            first = (await BACKEND_PID.one(session))["pg_backend_pid"]
             orm = await session.scalar(text("SELECT pg_backend_pid()"))
-            again = (await BACKEND_PID.one(session))[0]
+            again = (await BACKEND_PID.one(session))["pg_backend_pid"]
         assert first == orm == again
 
 
@@ -198,8 +196,8 @@ async def test_a_read_request_is_one_unit_and_a_refused_one_none(
 
 
 async def test_an_expanding_in_is_refused_with_a_clear_error(pg_db: Database) -> None:
-    """asyncpg cannot take SQLAlchemy's expanding IN placeholder; the statement says so at first use."""
-    stmt = FastStatement(select(Account.id).where(Account.id.in_([1, 2])))
+    """The driver cannot take SQLAlchemy's expanding IN placeholder; the query says so at first use."""
+    stmt = PreparedQuery(select(Account.id).where(Account.id.in_([1, 2])))
     async with pg_db.read() as session:
         with pytest.raises(ValueError, match="ANY"):
             await stmt.all(session)
@@ -208,7 +206,7 @@ async def test_an_expanding_in_is_refused_with_a_clear_error(pg_db: Database) ->
 async def test_a_session_reused_for_a_second_transaction_looks_its_connection_up_again(
     pg_db: Database,
 ) -> None:
-    """The remembered driver connection belongs to one transaction. Here the first transaction's
+    """The remembered connection belongs to one transaction. Here the first transaction's
     connection goes back to the pool and is taken by someone else before the session's second
     transaction starts: that one must run on its own new connection, not on the remembered one."""
     url = pg_db.engine.url.render_as_string(hide_password=False)
@@ -216,29 +214,20 @@ async def test_a_session_reused_for_a_second_transaction_looks_its_connection_up
     try:
         async with small._write() as session:
             async with session.begin():
-                first = (await BACKEND_PID.one(session))[0]
+                first = (await BACKEND_PID.one(session))["pg_backend_pid"]
             async with small.engine.connect() as holder:  # the only idle connection: the first one
                 assert await holder.scalar(text("SELECT pg_backend_pid()")) == first
                 async with session.begin():
-                    second = (await BACKEND_PID.one(session))[0]
+                    second = (await BACKEND_PID.one(session))["pg_backend_pid"]
                     orm = await session.scalar(text("SELECT pg_backend_pid()"))
     finally:
         await small.dispose()
     assert second == orm != first
 
 
-# ``Database.run_alone``: one writing statement as a transaction of its own.
-_CREDIT_ALL = FastStatement(
-    text(
-        "UPDATE credit_grants SET remaining = remaining + 1, "
-        "bucket = CASE WHEN remaining = 300 THEN NULL ELSE bucket END "  # NOT NULL: fails on that row
-        "WHERE account_id = :account_id RETURNING id"
-    ).bindparams(bindparam("account_id", type_=BigInteger))
-)
-
-
-async def test_run_alone_sends_no_begin_on_postgres(pg_db: Database) -> None:
-    """Its transaction is the statement itself, unlike a write unit's (asyncpg logs what it sends)."""
+async def test_read_units_send_no_begin_and_write_units_do_on_postgres(pg_db: Database) -> None:
+    """A read unit runs in autocommit: no BEGIN/COMMIT on the wire. A write unit is a transaction
+    (asyncpg logs the transaction statements it sends)."""
     account_id = await _account_with_grants(pg_db)
     sent: list[str] = []
     logged: set[int] = set()
@@ -256,71 +245,10 @@ async def test_run_alone_sends_no_begin_on_postgres(pg_db: Database) -> None:
         await asyncio.sleep(0.05)  # asyncpg calls its loggers soon after, not at once
         assert [q for q in sent if q.startswith("BEGIN")] and "COMMIT;" in sent, sent
         sent.clear()
-        await pg_db.run_alone(GRANTS_OF, {"account_id": account_id})
+        async with pg_db.read() as session:
+            await GRANTS_OF.all(session, {"account_id": account_id})
+            await session.execute(select(func.count()).select_from(Account))
         await asyncio.sleep(0.05)
-        assert len(sent) == 1 and sent[0].startswith("SELECT"), sent
+        assert not [q for q in sent if q.startswith(("BEGIN", "COMMIT"))], sent
     finally:
         event.remove(pg_db.engine.sync_engine, "checkout", log_queries)
-
-
-async def test_run_alone_is_atomic_and_commits(db: Database) -> None:
-    account_id = await _account_with_grants(db)
-    with pytest.raises(Exception, match=r"(?i)not.null"):
-        await db.run_alone(_CREDIT_ALL, {"account_id": account_id})
-    async with db.read() as session:  # the row updated before the error is not kept
-        remaining = (await session.scalars(select(CreditGrant.remaining).order_by(CreditGrant.id))).all()
-    assert remaining == [700, 300]
-    async with db.write() as session:
-        await session.execute(text("UPDATE credit_grants SET remaining = 5 WHERE bucket = 'addon'"))
-    assert len(await db.run_alone(_CREDIT_ALL, {"account_id": account_id})) == 2
-    async with db.read() as session:
-        remaining = (await session.scalars(select(CreditGrant.remaining).order_by(CreditGrant.id))).all()
-    assert remaining == [701, 6]
-
-
-async def test_run_alone_returns_its_connection_and_drops_a_dead_one(pg_db: Database) -> None:
-    """A lone statement takes its connection straight from the pool: it goes back after a result, an
-    error or a cancellation, and a dead one is dropped (DatabaseUnavailable) instead of handed out."""
-    pool = pg_db.engine.sync_engine.pool
-    assert (await pg_db.run_alone(BACKEND_PID, {}, writes=False))[0][0] > 0
-    assert pool.checkedout() == 0
-    with pytest.raises(Exception) as caught:
-        await pg_db.run_alone(FastStatement(text("SELECT 1/0")), {})
-    assert not isinstance(caught.value, DatabaseUnavailable) and pool.checkedout() == 0
-    slow = asyncio.create_task(pg_db.run_alone(FastStatement(text("SELECT pg_sleep(5)")), {}))
-    await asyncio.sleep(0.2)
-    slow.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await slow
-    assert pool.checkedout() == 0
-    dsn = pg_db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    killer = await asyncpg.connect(dsn)  # not from the pool: every pooled connection dies under it
-    try:
-        await killer.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await killer.close()
-    outages = 0
-    for _ in range(pool.size() + 2):
-        try:
-            await pg_db.run_alone(BACKEND_PID, {}, writes=False)
-            break
-        except DatabaseUnavailable:
-            outages += 1
-    else:
-        pytest.fail("the pool kept handing out dead connections")
-    assert outages >= 1 and pool.checkedout() == 0
-
-
-async def test_run_alone_without_a_connection_is_database_unavailable(pg_db: Database) -> None:
-    """A pool that cannot connect (here: no such database; in a restart: "starting up") is an outage,
-    answered 503 — not the driver's own error, which the API would answer 500."""
-    nowhere = pg_db.engine.url.set(database=f"showfloor_missing_{uuid.uuid4().hex[:8]}")
-    db = Database(make_engine(nowhere.render_as_string(hide_password=False)))
-    try:
-        with pytest.raises(DatabaseUnavailable):
-            await db.run_alone(BACKEND_PID, {}, writes=False)
-    finally:
-        await db.dispose()
