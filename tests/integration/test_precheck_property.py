@@ -14,18 +14,22 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from showfloor.server.access import unlock as event_unlock
+from showfloor.server.access.service import record_contact_unlock
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
+from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.lookups import service as lookups
-from showfloor.server.models import Account, Plan, PlanPrice
+from showfloor.server.models import Account, LedgerOperation, Plan, PlanPrice
 from showfloor.server.paid.decision import Caller
 from showfloor.server.paid.precheck import precheck
+from showfloor.server.unlocks import service as unlock_service
 from tests.conftest import new_account
 from tests.factories import make_exhibitor, make_person
-from tests.integration.paid_support import charged, event_with, give
+from tests.integration.paid_support import charged, event_with, give, ledger_available
 
 ACTIONS = [
     "unlock_event_contacts",
@@ -137,3 +141,115 @@ async def test_precheck_agrees_with_execution(
                 "requiredCredits": answer["credits"],
                 "availableCredits": gift + subscription,
             }
+
+
+async def _held(db: Database, account_id: int) -> int:
+    async with db.read() as session:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(LedgerOperation.amount), 0)).where(
+                LedgerOperation.account_id == account_id, LedgerOperation.kind == "hold"
+            )
+        )
+    return int(total or 0)
+
+
+async def _submit(db: Database, caller: Caller, kind: str, ids: list[str], event_ref: str | None) -> Any:
+    async with db.write() as session:
+        return await unlock_service.submit(
+            session,
+            account_id=caller.account_id,
+            api_key_id=caller.api_key_id,
+            kind=kind,
+            personnel_ids=ids,
+            event_ref=event_ref,
+            call_source=caller.call_source,
+        )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["email", "phone"]),
+    fresh=st.integers(0, 3),
+    unlocked=st.integers(0, 2),
+    in_open_task=st.integers(0, 2),
+    outsiders=st.integers(0, 1),
+    invalid=st.booleans(),
+    scoped_to_event=st.booleans(),
+    gift=st.sampled_from([0, 14, 15, 45, 150, 300, 449, 450, 10_000]),
+    unlimited=st.booleans(),
+    unit_price=st.sampled_from([None, 0, 7]),
+    source=st.sampled_from(["api", "agent"]),
+)
+async def test_contact_unlock_precheck_agrees_with_submission(
+    db: Database,
+    kind: str,
+    fresh: int,
+    unlocked: int,
+    in_open_task: int,
+    outsiders: int,
+    invalid: bool,
+    scoped_to_event: bool,
+    gift: int,
+    unlimited: bool,
+    unit_price: int | None,
+    source: str,
+) -> None:
+    """Email and phone unlocks: the precheck and the submission sort the ids the same way (already
+    unlocked, already being unlocked, not at the event, invalid) and the precheck's credits are exactly
+    what the submission holds — or the same 402."""
+    acct = await new_account(db, "contacts", unlimited=unlimited)
+    await give(db, acct.id, 10_000, "gift")  # pays for the open task below; spent back down next
+    plan_id = None
+    if unit_price is not None:
+        plan_id = await _plan(db, acct.id, 2000, 3000, 50)
+        async with db.write() as session:
+            action = Action.CONTACT_EMAIL if kind == "email" else Action.CONTACT_PHONE
+            session.add(PlanPrice(plan_id=plan_id, action=action.value, credits=unit_price))
+    event = await event_with(db, contacts=5)
+    async with db.write() as session:
+        company = await make_exhibitor(session, event)
+        people = [await make_person(session, event, company) for _ in range(fresh + unlocked + in_open_task)]
+        strangers = [await make_person(session, None) for _ in range(outsiders)]
+        for person in people[fresh : fresh + unlocked]:
+            await record_contact_unlock(session, acct.id, person.id, kind, f"{person.id}@x", None)
+    caller = Caller(acct.id, acct.key_id, source, plan_id)
+    event_ref = event.event_id if scoped_to_event else None
+    if in_open_task:
+        await _submit(db, caller, kind, [str(p.id) for p in people[fresh + unlocked :]], event_ref)
+    # What the account has left is then ``gift`` (the open task's hold stays in place).
+    async with db.write() as session:
+        left = await ledger_available(session, acct.id)
+        if left > gift:
+            await ledger.debit(session, ledger.ChargeContext(acct.id), left - gift, "spend-down")
+    ids = [str(p.id) for p in people + strangers] + (["not-an-id"] if invalid else [])
+    params: dict[str, Any] = {"personnel_ids": ids} | ({"event_id": event_ref} if event_ref else {})
+    action_type = f"unlock_contact_{kind}s"
+    async with db.read() as session:
+        answer = await precheck(session, acct.id, action_type, params, source, 50)
+    before = await _held(db, acct.id)
+    try:
+        submitted = await _submit(db, caller, kind, ids, event_ref)
+        error: DomainError | None = None
+    except DomainError as exc:
+        submitted, error = None, exc
+    held = await _held(db, acct.id) - before
+
+    if not ids or all(i == "not-an-id" for i in ids):
+        assert answer["reason_code"] == "invalid_subject" and error is not None
+        return
+    if answer["allowed"]:
+        assert error is None, (answer, error)
+        assert held == (answer["credits"] if answer["should_charge"] else 0), (answer, submitted)
+        chargeable = answer["detail"]["chargeable_count"]
+        if submitted.replayed:  # the same intent as the open task: that task again, nothing new held
+            assert chargeable == 0 and held == 0
+            return
+        assert (submitted.task_id is not None) == (chargeable > 0), (answer, submitted.body())
+        skipped = submitted.skipped_detail
+        assert answer["detail"]["already_unlocked_count"] == len(skipped["already_unlocked_personnel_ids"])
+        assert chargeable == fresh + (0 if scoped_to_event else outsiders)
+    else:
+        assert error is not None, (answer, submitted)
+        assert error.code in EXPECTED_ERROR[answer["reason_code"]], (answer, error.code)
+        assert held == 0
+        assert error.details == {"requiredCredits": answer["credits"], "availableCredits": gift}
