@@ -221,32 +221,24 @@ async def record_contact_unlock(
 async def record_contact_unlocks(
     session: AsyncSession, account_id: int, kind: str, delivered: dict[int, str | None], now: datetime
 ) -> dict[int, int]:
-    """Record many delivered values (person -> value) in one statement, people in id order (one lock
+    """Record many delivered values (person -> value) in one round trip, people in id order (one lock
     order for concurrent batches). Returns person -> new row id; people the account already had are
-    left out (nothing written for them). The rows' ``operation_id`` is linked by the caller later.
-    (Unlock settlements on PostgreSQL record their contacts inside ``unlock_settle_items``.)"""
+    left out (nothing written for them). The rows' ``operation_id`` is linked by the caller later."""
     if kind not in CONTACT_KINDS:
         raise ValueError(f"unknown contact kind {kind!r}")
     if not delivered:
         return {}
-    values = [
-        {
-            "account_id": account_id,
-            "personnel_id": p,
-            "kind": kind,
-            "value": delivered[p],
-            "operation_id": None,
-            "created_at": now,
-        }
+    rows = [
+        {"account_id": account_id, "personnel_id": p, "kind": kind, "value": delivered[p], "created_at": now}
         for p in sorted(delivered)
     ]
+    # One statement compiled once and sent for every row (executemany), whatever the batch size.
     stmt = (
         _insert(session, ContactUnlock)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["account_id", "personnel_id", "kind"])
         .returning(ContactUnlock.personnel_id, ContactUnlock.id)
     )
-    return {int(p): int(i) for p, i in (await session.execute(stmt)).all()}
+    return {int(p): int(i) for p, i in (await session.execute(stmt, rows)).all()}
 
 
 @dataclass(frozen=True)

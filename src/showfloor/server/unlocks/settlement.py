@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
@@ -170,26 +170,59 @@ async def settle_items(
     return Settled(len(rows), finished)
 
 
+# Fixed statements, compiled once whatever the group's size (the ids go in an expanding IN, the
+# per-item values as executemany rows): compiling a statement per group cost more than settling it.
+# FOR UPDATE is rendered on PostgreSQL only (SQLite's write unit already holds the database lock).
+_UNSETTLED = (
+    select(ITEMS.c.id, ITEMS.c.task_id, ITEMS.c.personnel_id)
+    .where(ITEMS.c.id.in_(bindparam("ids", expanding=True)), ITEMS.c.status.not_in(SETTLED))
+    .order_by(ITEMS.c.id)
+    .with_for_update()
+)
+_SET_OUTCOME = (
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"))
+    .values(
+        status=bindparam("new_status"),
+        value=func.coalesce(bindparam("new_value"), ITEMS.c.value),
+        error_code=func.coalesce(bindparam("new_error"), ITEMS.c.error_code),
+        settled_at=bindparam("now"),
+    )
+)
+_SHOW_VALUE = update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(value=bindparam("shown"))
+_LINK_ITEM = update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(operation_id=bindparam("op"))
+_LINK_CONTACT = (
+    update(CONTACTS).where(CONTACTS.c.id == bindparam("contact_id")).values(operation_id=bindparam("op"))
+)
+
+
 async def _take_unsettled(
     session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
 ) -> list[tuple[int, int, int]]:
-    """The guarded update: (item, task, person) of the items still unsettled, now holding their outcome.
-    PostgreSQL visits the ids of an ``IN`` list in index order, so every settlement locks items by id."""
-    ids = sorted(by_id)
-    status = {i: "unlocked" if o.delivered else "failed" for i, o in by_id.items()}
-    values = {i: o.value for i, o in by_id.items() if o.delivered}
-    errors = {i: o.error_code or "UNLOCK_FAILED" for i, o in by_id.items() if not o.delivered}
-    value = ITEMS.c.value if not values else case(values, value=ITEMS.c.id, else_=ITEMS.c.value)
-    error_code = (
-        ITEMS.c.error_code if not errors else case(errors, value=ITEMS.c.id, else_=ITEMS.c.error_code)
-    )
-    stmt = (
-        update(ITEMS)
-        .where(ITEMS.c.id.in_(ids), ITEMS.c.status.not_in(SETTLED))
-        .values(status=case(status, value=ITEMS.c.id), value=value, error_code=error_code, settled_at=now)
-        .returning(ITEMS.c.id, ITEMS.c.task_id, ITEMS.c.personnel_id)
-    )
-    return [(int(i), int(t), int(p)) for i, t, p in (await session.execute(stmt)).all()]
+    """The guard: lock the items still unsettled (by id, one lock order for every settlement), give
+    them their outcome, and return (item, task, person) for each. An item already settled is left alone,
+    so of two racing settlements of one item exactly one gets it."""
+    rows = [
+        (int(i), int(t), int(p))
+        for i, t, p in (await session.execute(_UNSETTLED, {"ids": sorted(by_id)})).all()
+    ]
+    if rows:
+        await session.execute(
+            _SET_OUTCOME,
+            [
+                {
+                    "item_id": item_id,
+                    "new_status": "unlocked" if by_id[item_id].delivered else "failed",
+                    "new_value": by_id[item_id].value,
+                    "new_error": None
+                    if by_id[item_id].delivered
+                    else by_id[item_id].error_code or "UNLOCK_FAILED",
+                    "now": now,
+                }
+                for item_id, _, _ in rows
+            ],
+        )
+    return rows
 
 
 async def _task_of(session: AsyncSession, task_ids: set[int]) -> _Task:
@@ -229,14 +262,12 @@ async def _record_contacts(
     earlier_people = [p for p in delivered.values() if p not in recorded]
     if earlier_people:  # delivered to this account meanwhile (another task): show what it has
         earlier = await unlocked_contacts(session, task.account_id, earlier_people, task.kind)
-        shown = {
-            item_id: earlier.get(person) or by_id[item_id].value
-            for item_id, person in delivered.items()
+        shown = [
+            {"item_id": item_id, "shown": earlier.get(person) or by_id[item_id].value}
+            for item_id, person in sorted(delivered.items())
             if person not in recorded
-        }
-        await session.execute(
-            update(ITEMS).where(ITEMS.c.id.in_(sorted(shown))).values(value=case(shown, value=ITEMS.c.id))
-        )
+        ]
+        await session.execute(_SHOW_VALUE, shown)
     return recorded
 
 
@@ -244,16 +275,9 @@ async def _link_captures(session: AsyncSession, operations: dict[int, int], cont
     """Point items and their contact rows at the capture that paid for them (item id -> operation id)."""
     if not operations:
         return
+    await session.execute(_LINK_ITEM, [{"item_id": i, "op": op} for i, op in sorted(operations.items())])
     await session.execute(
-        update(ITEMS)
-        .where(ITEMS.c.id.in_(sorted(operations)))
-        .values(operation_id=case(operations, value=ITEMS.c.id))
-    )
-    by_contact = {contacts[i]: op for i, op in operations.items()}
-    await session.execute(
-        update(CONTACTS)
-        .where(CONTACTS.c.id.in_(sorted(by_contact)))
-        .values(operation_id=case(by_contact, value=CONTACTS.c.id))
+        _LINK_CONTACT, [{"contact_id": contacts[i], "op": op} for i, op in sorted(operations.items())]
     )
 
 

@@ -1,0 +1,137 @@
+"""Prepared queries against plain SQLAlchemy execution: client CPU per query, the same statements.
+
+    .venv/bin/python bench/prepared.py [--rounds 6] [--queries 2000]
+
+For the hot fixed queries of the request path (the API-key lookup, the balance's grants, the account's
+plan prices, an event with the account's layers), runs each ``--queries`` times in read units on
+PostgreSQL, alternating rounds of ``PreparedQuery.all`` and ``session.execute`` of the very same Core
+statement, and prints the client CPU (``time.process_time``) and wall time per query of each, and their
+ratio. One client, one query at a time, so the figure is the Python cost per query, not queueing; the
+server's work is the same on both paths. Creates its own database and drops it. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import insert
+
+from showfloor.server.access import unlock as event_unlock
+from showfloor.server.accounts import service as accounts
+from showfloor.server.db.engine import make_engine
+from showfloor.server.db.migrate import upgrade
+from showfloor.server.db.prepared import PreparedQuery
+from showfloor.server.db.uow import Database
+from showfloor.server.ledger import balance, pricing
+from showfloor.server.ledger import service as ledger
+from showfloor.server.models import Event
+
+
+def url_for(admin_dsn: str, dbname: str) -> str:
+    return admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{dbname}"
+
+
+async def admin(admin_dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def seed(db: Database) -> dict[str, dict[str, Any]]:
+    """One account with a key, two grants, a plan and an event: the parameters of each query."""
+    async with db.write() as session:
+        account = await accounts.create_account(session, "bench")
+        issued = await accounts.create_key(session, account.id)
+        await ledger.grant(session, account.id, "gift", 10_000, expires_at=None, op_key="g")
+        await ledger.grant(
+            session, account.id, "addon", 500, expires_at=datetime(2099, 1, 1, tzinfo=UTC), op_key="a"
+        )
+        event_pk = (
+            await session.execute(
+                insert(Event)
+                .values(event_id="BENCH-1", name="Bench", categories=[], topics=[])
+                .returning(Event.id)
+            )
+        ).scalar_one()
+    now = datetime.now(UTC)
+    return {
+        "key lookup": {"digest": accounts.hash_key(issued.key)},
+        "balance grants": {"account_id": account.id, "now": now},
+        "plan prices": {"plan_id": 1},
+        "event + layers": {"account_id": account.id, "pk": event_pk},
+    }
+
+
+QUERIES: dict[str, PreparedQuery] = {
+    "key lookup": accounts._KEY_LOOKUP,
+    "balance grants": balance._ACTIVE_GRANTS,
+    "plan prices": pricing._PLAN_PRICES,
+    "event + layers": event_unlock._EVENT_BY_ID,
+}
+
+
+async def timed(db: Database, n: int, run: Callable[[Any], Awaitable[Any]]) -> tuple[float, float]:
+    """CPU and wall microseconds per query over ``n`` queries in one read unit."""
+    async with db.read() as session:
+        await run(session)  # the connection checked out, the statement prepared
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            await run(session)
+        return (time.process_time() - cpu) / n * 1e6, (time.perf_counter() - wall) / n * 1e6
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    name = f"showfloor_bench_prepared_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    await admin(args.pg_dsn, f'CREATE DATABASE "{name}"')
+    db = Database(make_engine(url_for(args.pg_dsn, name)))
+    try:
+        await upgrade(db.engine)
+        params = await seed(db)
+        print(
+            f"{args.queries} queries per cell, {args.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}"
+        )
+        print(f"{'query':16} {'prepared cpu µs':>16} {'execute cpu µs':>15} {'cpu ratio':>9} "
+              f"{'prepared wall µs':>17} {'execute wall µs':>16}")  # fmt: skip
+        for label, query in QUERIES.items():
+            values = params[label]
+            prepared: list[tuple[float, float]] = []
+            plain: list[tuple[float, float]] = []
+            for _ in range(args.rounds):
+                prepared.append(await timed(db, args.queries, lambda s, q=query, v=values: q.all(s, v)))
+                plain.append(await timed(db, args.queries, lambda s, q=query, v=values: _execute(s, q, v)))
+            p_cpu = statistics.median(c for c, _ in prepared)
+            e_cpu = statistics.median(c for c, _ in plain)
+            p_wall = statistics.median(w for _, w in prepared)
+            e_wall = statistics.median(w for _, w in plain)
+            print(
+                f"{label:16} {p_cpu:16.0f} {e_cpu:15.0f} {p_cpu / e_cpu:9.2f} {p_wall:17.0f} {e_wall:16.0f}"
+            )
+    finally:
+        await db.dispose()
+        await admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _execute(session: Any, query: PreparedQuery, values: dict[str, Any]) -> list[Any]:
+    return [row._mapping for row in await session.execute(query.stmt, values)]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
