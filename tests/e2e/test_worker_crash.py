@@ -28,7 +28,7 @@ from tests.integration.unlock_support import (
 
 
 def start_worker(
-    url: str, *, latency_ms: int, concurrency: int = 4, lease: float = 2.0
+    url: str, *, latency_ms: int, concurrency: int = 4, lease: float = 2.0, **settings: str
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -37,6 +37,7 @@ def start_worker(
         "SHOWFLOOR_WORKER_POLL_SECONDS": "0.1",
         "SHOWFLOOR_WORKER_RETRY_BASE_SECONDS": "0.1",
         "SHOWFLOOR_LOG_LEVEL": "WARNING",
+        **{f"SHOWFLOOR_{name.upper()}": value for name, value in settings.items()},
     }
     cmd = [sys.executable, "-m", "showfloor", "worker", "--provider", "fault"]
     cmd += ["--concurrency", str(concurrency), "--lease-seconds", str(lease)]
@@ -142,6 +143,61 @@ async def test_worker_killed_mid_batch_then_restarted_settles_everything_once(
         ).all()
     per_item = [key for key in ops if ":item:" in key]
     assert len(per_item) == 16 == len({key.rsplit(":", 1)[0] for key in per_item})
+
+
+async def test_worker_killed_between_the_answers_and_the_groups_commit(
+    databases: Databases, pg_db: Database, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """Every provider answer is in hand, waiting for its group (a group that never fills, a wait that
+    never ends), when the worker is killed: nothing was written, and a new worker settles every item
+    exactly once with no hold left open."""
+    url = await databases.url("postgres")
+    account = await new_account(pg_db)
+    await give_credits(pg_db, account.id, 1000)
+    cast = await seed_cast(pg_db, deliverable=6, no_email=2)
+    await submit_batch(pg_db, account.id, list(cast.people.values()))
+
+    first = start_worker(
+        url,
+        latency_ms=0,
+        concurrency=8,
+        log_level="DEBUG",
+        log_format="text",
+        worker_settle_group="32",
+        worker_settle_wait_ms="600000",
+    )
+    processes.append(first)
+    assert first.stderr is not None
+    answered = 0
+    deadline = time.monotonic() + 30
+    while answered < 8 and time.monotonic() < deadline:
+        line = await asyncio.to_thread(first.stderr.readline)
+        answered += b"answer waiting for settlement" in line
+    assert answered == 8, "every item's answer should be in hand before the kill"
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert await settled_count(pg_db) == 0
+    assert await op_total(pg_db, account.id, "capture") == 0
+    assert await op_total(pg_db, account.id, "release") == 0
+    assert await available_now(pg_db, account.id) == 1000 - 8 * 15  # the whole hold is still held
+
+    second = start_worker(url, latency_ms=0, lease=2.0)
+    processes.append(second)
+    await wait_settled(pg_db, 8, 30, [second])
+    await asyncio.sleep(0.3)  # let the task's close commit
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=10) == 0
+    await assert_settled_cleanly(pg_db, account.id)
+    assert await op_total(pg_db, account.id, "capture") == 6 * 15
+    assert await available_now(pg_db, account.id) == 1000 - 6 * 15
+    async with pg_db.read() as session:
+        ops = (
+            await session.scalars(
+                select(LedgerOperation.op_key).where(LedgerOperation.kind.in_(("capture", "release")))
+            )
+        ).all()
+    per_item = [key for key in ops if ":item:" in key]
+    assert len(per_item) == 8 == len({key.rsplit(":", 1)[0] for key in per_item})
 
 
 async def test_two_worker_processes_share_a_batch_without_overlap(

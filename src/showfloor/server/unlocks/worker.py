@@ -179,6 +179,7 @@ class UnlockWorker:
         if not waiting:
             self._since[item.task_id] = asyncio.get_running_loop().time()
         waiting.append((item, outcome))
+        log.debug("answer waiting for settlement", extra={"item_id": item.item_id, "task_id": item.task_id})
         self._arrived.set()
         if self._settler is None or self._settler.done():
             self._settler = asyncio.create_task(self._settle_ready())
