@@ -20,6 +20,7 @@ from showfloor.server.db.uow import Database
 from showfloor.server.idempotency import jobs as _idempotency_jobs  # noqa: F401  (registers the purge)
 from showfloor.server.jobs.background import BackgroundJobs
 from showfloor.server.ledger import jobs as _ledger_jobs  # noqa: F401  (registers the expiry sweep)
+from showfloor.server.notify import jobs as _notify_jobs  # noqa: F401  (notices, outbox purge, delivery)
 
 
 def create_app(settings: Settings | None = None, *, run_background_jobs: bool = True) -> FastAPI:

@@ -48,6 +48,7 @@ from showfloor.server.catalog.identifiers import find_event_ref
 from showfloor.server.db.fast import FastStatement
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.models import Event
+from showfloor.server.notify import hooks as notify_hooks
 
 FULL_ACCESS = "full_access"
 
@@ -212,6 +213,7 @@ async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) ->
         return _base_result(event, already=True, credits=0, balance=None)
     op_id = await charge(session, caller, decision, f"event_unlock:{event.id}", ("event", str(event.id)))
     await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
+    await notify_hooks.event_unlocked(session, caller, event, [LAYER_BASE], decision.credits)
     balance = (
         await short_balance(session, caller.account_id, now, unlimited=state.wallet.unlimited)
         if op_id is not None
@@ -246,6 +248,7 @@ async def unlock_visitors(session: AsyncSession, caller: Caller, event_ref: str)
             session, caller, decision, f"visitor_unlock:{event.id}", ("event", str(event.id))
         )
         await record_event_unlock(session, caller.account_id, event.id, LAYER_VISITOR, op_id)
+        await notify_hooks.event_unlocked(session, caller, event, [LAYER_VISITOR], decision.credits)
     return {
         "success": True,
         "alreadyUnlocked": already,
@@ -273,6 +276,7 @@ async def unlock_full_access(session: AsyncSession, caller: Caller, event_ref: s
         await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
     if visitor:
         await record_event_unlock(session, caller.account_id, event.id, LAYER_VISITOR, op_id)
+    await notify_hooks.event_unlocked(session, caller, event, layers.split("+"), decision.credits)
     return {
         "success": True,
         "alreadyUnlocked": not base and not visitor,

@@ -36,6 +36,7 @@ from showfloor.server.db.fast import FastStatement, flush_pending
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
+from showfloor.server.notify import hooks as notify_hooks
 
 # Core tables: the hot path skips the ORM's unit-of-work machinery.
 ITEMS = cast(Table, UnlockTaskItem.__table__)
@@ -299,3 +300,4 @@ async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> Non
     task.open_intent_key = None
     task.finished_at = now
     await session.flush()
+    await notify_hooks.unlock_task_completed(session, task, now)
