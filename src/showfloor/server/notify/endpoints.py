@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.catalog.identifiers import parse_numeric_id
@@ -119,6 +119,18 @@ async def rotate_secret(
     endpoint.updated_at = now
     await session.flush()
     return {**endpoint_view(endpoint), "secret": endpoint.secret}
+
+
+async def delete_endpoint(session: AsyncSession, account_id: int, endpoint_ref: str) -> None:
+    """Remove the endpoint and its deliveries (the events stay, for the account's other endpoints)."""
+    endpoint = await _endpoint(session, account_id, endpoint_ref, lock=True)
+    await session.execute(
+        delete(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.delete(endpoint)
+    await session.flush()
 
 
 async def list_deliveries(

@@ -1,7 +1,7 @@
 """``/external/webhooks``: our addition to the contract (docs/webhooks.md, docs/compatibility.md).
 
-An account's webhook endpoints: create (the signing secret is shown once), list, get, disable, enable,
-rotate the secret, list deliveries, redeliver one. Another account's endpoint or delivery is 404.
+An account's webhook endpoints: create (the signing secret is shown once), list, get, delete, disable,
+enable, rotate the secret, list deliveries, redeliver one. Another account's endpoint or delivery is 404.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictStr
 
 from showfloor.server.api.deps import AppSettings, CurrentPrincipal, ReadPrincipal, ReadSession, WriteSession
@@ -108,6 +108,17 @@ async def list_endpoints(
 )
 async def get(id: EndpointId, principal: ReadPrincipal, session: ReadSession) -> dict[str, Any]:
     return await endpoints.get_endpoint(session, principal.account_id, id)
+
+
+@router.delete(
+    "/{id}",
+    status_code=204,
+    summary="Delete a webhook endpoint and its deliveries",
+    responses=error_responses(404),
+)
+async def delete_endpoint(id: EndpointId, principal: CurrentPrincipal, session: WriteSession) -> Response:
+    await endpoints.delete_endpoint(session, principal.account_id, id)
+    return Response(status_code=204)
 
 
 @router.post(
