@@ -26,7 +26,8 @@ from showfloor.server.models import OutboxEvent, WebhookDelivery
 from showfloor.server.notify.endpoints import create_endpoint
 from tests.e2e.drill_support import Report, create_database, make_accounts, start_worker, stop_process
 from tests.e2e.private_pg import PrivatePostgres
-from tests.integration.webhook_support import Receiver, wait_for
+from tests.e2e.provider_outage_drill import wait_until
+from tests.integration.webhook_support import Receiver
 
 WORKER_ENV = {
     "SHOWFLOOR_WEBHOOK_ALLOW_PRIVATE": "true",
@@ -92,7 +93,7 @@ async def run_webhook_drill(report: Report, config: WebhookDrillConfig | None = 
 
         first = start_worker(url, **WORKER_ENV)
         procs.append(first)
-        arrived = await wait_for(lambda: _arrived(receiver), 30)
+        arrived = await wait_until(lambda: _arrived(receiver), 30)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         in_flight = receiver.ids()[:1]
@@ -106,7 +107,7 @@ async def run_webhook_drill(report: Report, config: WebhookDrillConfig | None = 
         receiver.release.set()
         second = start_worker(url, **WORKER_ENV)
         procs.append(second)
-        delivered = await wait_for(lambda: _all_delivered(db, expected), 30)
+        delivered = await wait_until(lambda: _all_delivered(db, expected), 30)
         report.check("after a restart every event is delivered", delivered, str(dict(await _states(db))))
         resent = receiver.ids().count(in_flight[0]) if in_flight else 0
         report.check(
@@ -120,11 +121,11 @@ async def run_webhook_drill(report: Report, config: WebhookDrillConfig | None = 
         await _grant_events(db, account.id, cfg.events, "phase2")
         expected += cfg.events
 
-        retried = await wait_for(lambda: _retrying(db), 30)
+        retried = await wait_until(lambda: _retrying(db), 30)
         report.check("attempts fail and are retried while the receiver is down", retried)
         report.check("nothing given up during a short outage", (await _states(db))["failed"] == 0)
         await receiver.start()
-        delivered = await wait_for(lambda: _all_delivered(db, expected), 30)
+        delivered = await wait_until(lambda: _all_delivered(db, expected), 30)
         report.check("once it is back every event is delivered", delivered, str(dict(await _states(db))))
         code = stop_process(second)
         report.check("worker stopped cleanly (SIGTERM)", code == 0, f"exit {code}")

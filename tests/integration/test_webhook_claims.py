@@ -158,3 +158,15 @@ async def test_concurrent_claims_and_dispatches_skip_each_others_rows(
     assert {a.delivery_id for a in mine}.isdisjoint(a.delivery_id for a in theirs)
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 3
+
+
+async def test_metrics_show_the_webhook_backlog(
+    db: Database, client: httpx.AsyncClient, account: AccountFixture
+) -> None:
+    await _one_delivery(db, account.id, client)
+    async with db.write() as session:
+        await emit(session, account.id, CREDITS_GRANTED, {"amount": 2})  # not fanned out yet
+    text = (await client.get("/metrics")).text
+    assert 'showfloor_webhook_deliveries{state="pending"} 1.0' in text
+    assert 'showfloor_webhook_deliveries{state="failed"} 0.0' in text
+    assert "showfloor_outbox_events_undispatched 1.0" in text

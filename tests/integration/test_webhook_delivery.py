@@ -18,12 +18,12 @@ from showfloor.server.models import OutboxEvent, WebhookDelivery, WebhookEndpoin
 from showfloor.server.notify.events import CREDITS_GRANTED, WEBHOOK_ENDPOINT_DISABLED
 from showfloor.server.notify.outbox import dispatch
 from tests.conftest import AccountFixture, new_account, test_settings
+from tests.e2e.provider_outage_drill import wait_until
 from tests.integration.webhook_support import (
     Receiver,
     create_endpoint,
     deliver,
     delivery_states,
-    wait_for,
     webhook_settings,
 )
 
@@ -242,7 +242,7 @@ async def test_the_server_delivers_in_process_where_the_embedded_worker_runs(
         async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=account.headers) as c:
             endpoint = await create_endpoint(c, receiver.url())
             await grant(db, account.id)
-            arrived = await wait_for(lambda: _received(receiver), 20)
+            arrived = await wait_until(lambda: _received(receiver), 20)
     assert arrived, "the in-process worker did not deliver"
     (request,) = receiver.received
     assert verify_webhook(request.body, request.headers, endpoint["secret"])["type"] == CREDITS_GRANTED

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,13 +145,3 @@ async def delivery_states(db: Database) -> list[tuple[str, int]]:
             )
         ).all()
     return [(state, int(attempts)) for state, attempts in rows]
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], seconds: float) -> bool:
-    """Poll ``predicate`` until it holds or ``seconds`` pass (a bound, never an assertion on time)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return False

@@ -1,5 +1,6 @@
 """Notify's periodic jobs, registered with the background jobs when this module is imported: expiry
-notices, the outbox purge, and (where the embedded worker runs) webhook delivery inside the server."""
+notices, the outbox purge, and (where the embedded worker runs) webhook delivery inside the server.
+Importing it also registers the webhook gauges of ``/metrics``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
 from showfloor.server.jobs.background import PERIODIC_JOBS
+from showfloor.server.notify import metrics as _metrics  # noqa: F401  (registers the webhook gauges)
 from showfloor.server.notify import outbox
 from showfloor.server.notify.notices import send_expiring_notices
 from showfloor.server.notify.worker import embedded_delivery
