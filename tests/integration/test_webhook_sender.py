@@ -4,7 +4,11 @@ connected to (DNS rebinding), the host name is kept, timeouts and refused connec
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +61,47 @@ async def test_the_request_goes_to_the_checked_address_with_the_host_name_kept()
     assert request.headers["host"] == f"hooks.test:{receiver.port}"
     assert request.headers["user-agent"].startswith("Showfloor-Webhooks/")
     assert verify_webhook(request.body, request.headers, SECRET)["id"] == "evt_x"
+
+
+def make_certificates(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext, ssl.SSLContext]:
+    """A test CA, and server contexts with certificates it signed for hooks.test and for other.test;
+    returns (client trust store, hooks.test server, other.test server)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not found")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=Showfloor test CA")  # fmt: skip
+    servers = []
+    for name in ("hooks.test", "other.test"):
+        (folder / f"{name}.ext").write_text(f"subjectAltName=DNS:{name}\n")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", f"/CN={name}")  # fmt: skip
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")  # fmt: skip
+        server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server.load_cert_chain(folder / f"{name}.pem", folder / f"{name}.key")
+        servers.append(server)
+    trust = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    return trust, servers[0], servers[1]
+
+
+async def test_https_checks_the_certificate_against_the_name_while_connecting_to_the_address(
+    tmp_path: Path,
+) -> None:
+    trust, hooks_cert, other_cert = make_certificates(tmp_path)
+    resolver = RebindingResolver(["127.0.0.1"], ["127.0.0.1"])
+    sender = Sender(sender_settings(webhook_allow_private=True), resolver=resolver, verify=trust)
+    async with Receiver(tls=hooks_cert) as right, Receiver(tls=other_cert) as wrong:
+        good = await sender.send(attempt_to(f"https://hooks.test:{right.port}/hook"), datetime.now(UTC))
+        bad = await sender.send(attempt_to(f"https://hooks.test:{wrong.port}/hook"), datetime.now(UTC))
+    await sender.aclose()
+    assert (good.ok, good.status) == (True, 200)
+    assert right.received[0].headers["host"] == f"hooks.test:{right.port}"
+    assert not bad.ok and bad.error is not None and "CERTIFICATE_VERIFY_FAILED" in bad.error
+    assert wrong.received == []
 
 
 async def test_a_name_resolving_to_any_private_address_is_refused_before_connecting() -> None:

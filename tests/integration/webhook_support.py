@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class Receiver:
     default: int = 200
     redirect_to: str | None = None  # answer 302 with this Location
     hold: bool = False  # keep each request unanswered until ``release`` is set
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set on every request
@@ -50,7 +52,9 @@ class Receiver:
         return f"http://{host}:{self.port}{path}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", self.port, reuse_address=True, ssl=self.tls
+        )
 
     async def stop(self) -> None:
         self.release.set()

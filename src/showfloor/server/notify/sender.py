@@ -9,6 +9,7 @@ address check), no connection reused (each attempt's TLS session is made for its
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,7 +46,10 @@ class Outcome:
 
 
 class Sender:
-    def __init__(self, settings: Settings, *, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, resolver: Resolver | None = None, verify: ssl.SSLContext | None = None
+    ) -> None:
+        """``resolver`` and ``verify`` (a trust store other than the system's) exist for tests."""
         self.allow_private = settings.webhook_allow_private
         self.resolver = resolver or system_resolver
         connect, read = settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds
@@ -56,6 +60,7 @@ class Sender:
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(max_keepalive_connections=0),
+            verify=verify if verify is not None else True,
         )
 
     async def aclose(self) -> None:
@@ -77,10 +82,9 @@ class Sender:
 
     async def _send(self, attempt: Attempt, at: datetime) -> Outcome:
         url = httpx.URL(attempt.url)
+        host = url.raw_host.decode("ascii")  # an international name in its IDNA (ASCII) form
         port = url.port or (443 if url.scheme == "https" else 80)
-        address = await checked_address(
-            url.host, port, allow_private=self.allow_private, resolver=self.resolver
-        )
+        address = await checked_address(host, port, allow_private=self.allow_private, resolver=self.resolver)
         headers = signed_headers(attempt.event_id, at, attempt.body, attempt.secrets)
         headers.update({"host": url.netloc.decode("ascii"), "user-agent": USER_AGENT})
         request = self._client.build_request(
@@ -89,7 +93,7 @@ class Sender:
             content=attempt.body,
             headers=headers,
             # TLS: the certificate is checked against the host name, not the address we connect to.
-            extensions={"sni_hostname": url.host} if url.scheme == "https" else {},
+            extensions={"sni_hostname": host} if url.scheme == "https" else {},
         )
         return await self._post(request)
 
