@@ -16,6 +16,7 @@ from showfloor.server.db.migrate import current_revision, downgrade, upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.reconcile import reconcile
+from showfloor.server.notify import hooks as notify_hooks
 from tests.conftest import scratch_pg_url
 
 
@@ -66,6 +67,10 @@ async def _has_settle_function(db: Database) -> bool | None:
     return bool(found.scalar_one())
 
 
+async def _no_event(*args: object) -> None:
+    return None
+
+
 async def _debit_hold_capture_release(db: Database, tag: str) -> None:
     async with db.write() as session:
         account = await accounts.create_account(session, f"downgrade-{tag}")
@@ -85,7 +90,11 @@ async def _debit_hold_capture_release(db: Database, tag: str) -> None:
     assert balance == 100 - 30 - 15
 
 
-async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(scratch_url: str) -> None:
+async def test_0009_and_0008_downgrade_and_upgrade_with_a_working_ledger(
+    scratch_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Today's ledger code runs against the schemas of 0007-0009, which predate the outbox (0013).
+    monkeypatch.setattr(notify_hooks, "credits_granted", _no_event)
     db = Database(make_engine(scratch_url, null_pool=True))
     try:
         await upgrade(db.engine, "0009")

@@ -122,8 +122,9 @@ async def rotate_secret(
 
 
 async def delete_endpoint(session: AsyncSession, account_id: int, endpoint_ref: str) -> None:
-    """Remove the endpoint and its deliveries (the events stay, for the account's other endpoints)."""
-    endpoint = await _endpoint(session, account_id, endpoint_ref, lock=True)
+    """Remove the endpoint and its deliveries (the events stay, for the account's other endpoints).
+    Deliveries first, then the endpoint: the order a worker recording an attempt locks them in."""
+    endpoint = await _endpoint(session, account_id, endpoint_ref)
     await session.execute(
         delete(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id)
