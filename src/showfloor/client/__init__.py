@@ -39,6 +39,7 @@ from showfloor.client.errors import (
     Unprocessable,
 )
 from showfloor.client.models import Quote
+from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -72,4 +73,6 @@ __all__ = [
     "ShowfloorError",
     "TaskTimeout",
     "Unprocessable",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

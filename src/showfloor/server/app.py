@@ -17,6 +17,7 @@ from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
+from showfloor.server.notify import metrics as _notify_metrics  # noqa: F401  (registers the webhook gauges)
 from showfloor.server.periodic import BackgroundJobs
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
@@ -65,6 +65,36 @@ class Settings(BaseSettings):
     # concurrency a process sees (docs/operations.md).
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+
+    # Outbound events and webhooks (docs/webhooks.md). Delivery runs in ``showfloor worker`` and, where
+    # the embedded worker runs (the SQLite default), inside ``showfloor serve``.
+    # http:// URLs and private, loopback and link-local targets are refused unless this is true
+    # (tests, on-premise receivers).
+    webhook_allow_private: bool = False
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_read_timeout_seconds: float = Field(default=15.0, gt=0)
+    # A claimed delivery stays ours this long; it must outlast one attempt (connect + read timeouts).
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=7200.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # Delivered and failed deliveries (and their events) are purged after this many days.
+    webhook_retention_days: int = Field(default=30, ge=1)
+    # ``credits.expiring``: this many days before a subscription or add-on grant expires.
+    credits_expiring_notice_days: int = Field(default=7, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _webhook_lease_outlasts_an_attempt(self) -> Settings:
+        if (
+            self.webhook_lease_seconds
+            <= self.webhook_connect_timeout_seconds + self.webhook_read_timeout_seconds
+        ):
+            raise ValueError(
+                "SHOWFLOOR_WEBHOOK_LEASE_SECONDS must exceed the webhook connect + read timeouts, "
+                "or a slow receiver would get the same delivery from two workers at once"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

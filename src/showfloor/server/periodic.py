@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.expiry import sweep_expired
+from showfloor.server.notify.jobs import purge_outbox
+from showfloor.server.notify.notices import send_expiring_notices
 from showfloor.server.paid.idempotency import purge_idempotency_records
 
 log = logging.getLogger("showfloor.jobs")
@@ -18,7 +20,12 @@ log = logging.getLogger("showfloor.jobs")
 Job = Callable[[Database, Settings], Awaitable[None]]
 
 # Every periodic job, each run again ``settings.sweep_interval_seconds`` after it ends.
-PERIODIC_JOBS: tuple[Job, ...] = (sweep_expired, purge_idempotency_records)
+PERIODIC_JOBS: tuple[Job, ...] = (
+    sweep_expired,
+    purge_idempotency_records,
+    send_expiring_notices,
+    purge_outbox,
+)
 
 
 class BackgroundJobs:
@@ -30,10 +37,12 @@ class BackgroundJobs:
     async def start(self) -> None:
         for job in PERIODIC_JOBS:
             self._tasks.append(asyncio.create_task(self._loop(job)))
-        if self.settings.run_embedded_worker:
-            from showfloor.server.unlocks.worker import embedded_worker  # only when it runs here
+        if self.settings.run_embedded_worker:  # unlock work and webhook delivery inside the server
+            from showfloor.server.notify.worker import embedded_delivery
+            from showfloor.server.unlocks.worker import embedded_worker
 
-            self._tasks.append(asyncio.create_task(self._loop(embedded_worker, restart_after=1.0)))
+            for job in (embedded_worker, embedded_delivery):
+                self._tasks.append(asyncio.create_task(self._loop(job, restart_after=1.0)))
 
     async def _loop(self, job: Job, restart_after: float | None = None) -> None:
         """Run ``job`` again and again; a long-running job (the worker) is restarted if it ever ends."""

@@ -30,6 +30,7 @@ from showfloor.server.ledger.balance import balance_after, credit_balance_body, 
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.ledger.service import Wallet, open_wallet
 from showfloor.server.models import Event
+from showfloor.server.notify import hooks as notify_hooks
 from showfloor.server.paid.decision import (
     ALREADY_UNLOCKED,
     FORBIDDEN,
@@ -221,6 +222,7 @@ async def unlock_event(session: AsyncSession, caller: Caller, event_ref: str) ->
         session, caller, decision, f"event_unlock:{event.id}", _resource(event), wallet=state.wallet
     )
     await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
+    await notify_hooks.event_unlocked(session, caller, event, [LAYER_BASE], decision.credits)
     balance = (
         await balance_after(session, caller.account_id, now, unlimited=state.wallet.unlimited)
         if op_id is not None
@@ -255,6 +257,7 @@ async def unlock_visitors(session: AsyncSession, caller: Caller, event_ref: str)
             session, caller, decision, f"visitor_unlock:{event.id}", _resource(event), wallet=state.wallet
         )
         await record_event_unlock(session, caller.account_id, event.id, LAYER_VISITOR, op_id)
+        await notify_hooks.event_unlocked(session, caller, event, [LAYER_VISITOR], decision.credits)
     return {
         "success": True,
         "alreadyUnlocked": already,
@@ -285,6 +288,7 @@ async def unlock_full_access(session: AsyncSession, caller: Caller, event_ref: s
         await record_event_unlock(session, caller.account_id, event.id, LAYER_BASE, op_id)
     if visitor:
         await record_event_unlock(session, caller.account_id, event.id, LAYER_VISITOR, op_id)
+    await notify_hooks.event_unlocked(session, caller, event, layers.split("+"), decision.credits)
     return {
         "success": True,
         "alreadyUnlocked": not base and not visitor,

@@ -84,6 +84,17 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
 ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 
+async def write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The write unit of a write route that is not a paid action (those go through ``run_paid``):
+    committed when the route function returns, before the response is sent."""
+    db: Database = request.app.state.db
+    async with db.write() as session:
+        yield session
+
+
+WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
+
+
 async def read_principal(
     request: Request,
     response: Response,

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from showfloor.server.errors import DomainError
 
@@ -105,9 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "INVALID_REQUEST"
         )
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        return error_response(
-            request, code, message, status=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return error_response(request, code, message, status=exc.status_code, headers=headers)
 
     async def _infrastructure(request: Request, exc: Exception) -> JSONResponse:
         # Handled here rather than by the catch-all below, which Starlette re-raises after answering.
@@ -129,6 +131,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(request, "INTERNAL_ERROR", "Internal server error")
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers. Starlette's own 405 names only the first route whose path
+    matches, so a path served by several routes (GET and POST of one collection) would list one method."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 def is_database_unavailable(exc: BaseException) -> bool:

@@ -17,6 +17,7 @@ from showfloor.server.db.uow import Database
 from showfloor.server.ledger.balance import held_per_grant
 from showfloor.server.ledger.operations import add_entry, lock_account_row, new_operation
 from showfloor.server.models import CreditGrant
+from showfloor.server.notify import hooks as notify_hooks
 
 
 async def expire_due(session: AsyncSession, now: datetime, *, limit: int | None = None) -> int:
@@ -57,6 +58,7 @@ async def expire_due(session: AsyncSession, now: datetime, *, limit: int | None 
                 op = await new_operation(session, account_id, "expire", gone, f"expire:grant:{grant.id}", now)
                 add_entry(session, op, grant, "expire", -gone, now)
                 grant.remaining -= gone
+                await notify_hooks.credits_expired(session, grant, gone, now)
             grant.expired_swept_at = now
             swept += 1
     await session.flush()

@@ -38,6 +38,7 @@ from showfloor.server.ledger.operations import (
 from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.ledger.wallet import Wallet, open_wallet
 from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
+from showfloor.server.notify import hooks as notify_hooks
 
 __all__ = [
     "ChargeContext",
@@ -306,6 +307,7 @@ async def grant(
     op = await new_operation(session, account_id, "grant", amount, op_key, now, note=note)
     add_entry(session, op, row, "grant", amount, now)
     await session.flush()
+    await notify_hooks.credits_granted(session, row)
     return row.id
 
 

@@ -10,6 +10,7 @@ from showfloor.server.models.ledger import (
     LedgerEntry,
     LedgerOperation,
 )
+from showfloor.server.models.notify import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from showfloor.server.models.paid import ConcurrencySlot, IdempotencyRecord
 from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
@@ -30,9 +31,12 @@ __all__ = [
     "LedgerEntry",
     "LedgerOperation",
     "LinkedinActivityUnlock",
+    "OutboxEvent",
     "Personnel",
     "Plan",
     "PlanPrice",
     "UnlockTask",
     "UnlockTaskItem",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -11,6 +11,7 @@ from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.logging import configure_logging
+from showfloor.server.notify.worker import run_beside
 from showfloor.server.unlocks.worker import UnlockWorker
 
 log = logging.getLogger("showfloor.worker")
@@ -47,7 +48,7 @@ async def _main(settings: Settings) -> None:
         },
     )
     try:
-        await worker.run(stop)
+        await run_beside(worker.run(stop), settings, stop)  # webhook delivery runs beside the unlock worker
     finally:
         await worker.provider.aclose()
         await db.dispose()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from showfloor.server.access.service import record_contact_unlocks, unlocked_con
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
+from showfloor.server.notify import hooks as notify_hooks
 
 # Core tables: the worker's hot path skips the ORM's unit-of-work machinery.
 ITEMS = cast(Table, UnlockTaskItem.__table__)
@@ -66,8 +67,9 @@ class FinishedTask:
     account_id: int
     kind: str
     status: str  # "completed" | "failed"
+    item_count: int
     delivered: int
-    not_delivered: int
+    not_delivered: dict[str, int]  # error code -> items
     credits_captured: int
     credits_released: int
 
@@ -78,9 +80,23 @@ class FinishedTask:
             "kind": self.kind,
             "status": self.status,
             "delivered": self.delivered,
-            "not_delivered": self.not_delivered,
+            "not_delivered": sum(self.not_delivered.values()),
             "credits_captured": self.credits_captured,
             "credits_released": self.credits_released,
+        }
+
+    def event_data(self) -> dict[str, Any]:
+        """The ``unlock_task.completed`` event's ``data`` (docs/webhooks.md)."""
+        return {
+            "taskId": str(self.task_id),
+            "kind": self.kind,
+            "status": self.status,
+            "itemCount": self.item_count,
+            "delivered": self.delivered,
+            "notDelivered": sum(self.not_delivered.values()),
+            "notDeliveredReasons": dict(self.not_delivered),
+            "creditsCaptured": self.credits_captured,
+            "creditsReleased": self.credits_released,
         }
 
 
@@ -299,27 +315,35 @@ async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> Fin
             await release(session, task.hold_id, None, final_release_key(task.id), now=now)
             await session.refresh(held)
         captured, released = held.captured, held.released
-    item = UnlockTaskItem
-    delivered, provider_failed = (
+    outcomes = (
         await session.execute(
-            select(
-                func.count().filter(item.status == "unlocked"),
-                func.count().filter(item.status == "failed", item.error_code.not_in(NOT_FOUND_CODES)),
-            ).where(item.task_id == task_id)
+            select(UnlockTaskItem.status, UnlockTaskItem.error_code, func.count())
+            .where(UnlockTaskItem.task_id == task_id)
+            .group_by(UnlockTaskItem.status, UnlockTaskItem.error_code)
         )
-    ).one()
+    ).all()
+    delivered = sum(int(n) for status, _, n in outcomes if status == "unlocked")
+    not_delivered: dict[str, int] = {}
+    for status, code, n in outcomes:
+        if status != "unlocked":
+            reason = code or "UNLOCK_FAILED"
+            not_delivered[reason] = not_delivered.get(reason, 0) + int(n)
+    provider_failed = sum(n for code, n in not_delivered.items() if code not in NOT_FOUND_CODES)
     # "failed" only when the provider failed every item; otherwise the task completed (mixed outcomes).
     task.status = "failed" if provider_failed == task.item_count else "completed"
     task.open_intent_key = None
     task.finished_at = now
     await session.flush()
-    return FinishedTask(
+    finished = FinishedTask(
         task.id,
         task.account_id,
         task.kind,
         task.status,
-        int(delivered),
-        task.item_count - int(delivered),
+        task.item_count,
+        delivered,
+        not_delivered,
         int(captured),
         int(released),
     )
+    await notify_hooks.unlock_task_completed(session, finished.account_id, finished.event_data(), now)
+    return finished

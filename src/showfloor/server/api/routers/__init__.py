@@ -14,6 +14,7 @@ from showfloor.server.api.routers import (
     paid_search,
     personnel,
     unlocks,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     contact_unlocks.router,
     events.router,
     exhibitors.router,
+    webhooks.router,
 ]
