@@ -2,10 +2,19 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
+from showfloor.server.console import passwords
 from showfloor.server.db.uow import Database
 from tests.conftest import AccountFixture, new_account
 from tests.console.support import make_user, sign_in
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its production cost takes ~0.5 s per hash on a shared CI core; these tests hash a lot.
+    ``test_passwords.py`` checks the production parameters themselves."""
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import auth, overview
+from showfloor.server.console.routes import auth, contacts, events, keys, overview
 
-ROUTERS: list[APIRouter] = [auth.router, overview.router]
+ROUTERS: list[APIRouter] = [auth.router, overview.router, events.router, contacts.router, keys.router]
