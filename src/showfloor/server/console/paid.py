@@ -18,11 +18,12 @@ from typing import Any
 from fastapi import Request, Response
 
 from showfloor.server.actions.decision import Caller
-from showfloor.server.api.errors import request_id_of
+from showfloor.server.api.errors import request_id_of, status_for
 from showfloor.server.api.idempotency import PaidRequest, Work, run_paid
 from showfloor.server.config import Settings
 from showfloor.server.console.sessions import SignedIn
 from showfloor.server.db.uow import Database
+from showfloor.server.errors import DomainError
 from showfloor.server.idempotency import service as idem
 
 # Spending from the console counts as call source "api": the reference knows two sources, and a
@@ -75,7 +76,10 @@ async def run_console_paid(
         trace_id=request_id_of(request),
         response=Response(),
     )
-    response = await run_paid(paid, db, settings, work_for(paid.caller))
+    try:
+        response = await run_paid(paid, db, settings, work_for(paid.caller))
+    except DomainError as exc:  # refused before the work ran (the key is in use, or reused)
+        return PaidOutcome(status_for(exc.code), {"errorKey": exc.code, "message": exc.message}, False)
     return PaidOutcome(
         response.status_code,
         json.loads(bytes(response.body)),
