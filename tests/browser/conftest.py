@@ -1,0 +1,50 @@
+"""Browser tests: the system Chromium, one persistent context with an empty profile for the run,
+cookies cleared before each test. Every test saves screenshots under var/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from tests.browser.harness import CHROMIUM_ARGS, chromium_or_skip
+from tests.browser.server import Site, start_site
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    chromium_or_skip()
+    yield from start_site(tmp_path_factory.mktemp("console-site"))
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser_context(
+    playwright_driver: Playwright, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    profile: Path = tmp_path_factory.mktemp("chromium-profile")  # a new, empty user-data-dir
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_or_skip(),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext, site: Site) -> Iterator[Page]:
+    browser_context.clear_cookies()
+    tab = browser_context.new_page()
+    yield tab
+    tab.close()
