@@ -77,7 +77,7 @@ def stacked_bars(days: list[date], series: list[Series], label: str) -> Markup:
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{s.colour}">'
                 f"<title>{tip}</title></rect>"
             )
-        if i % 7 == 0 or i == len(days) - 1:
+        if (len(days) - 1 - i) % 7 == 0:  # weekly labels, counted back from the last day
             parts.append(
                 f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="middle">'
                 f"{day.strftime('%b %d')}</text>"
