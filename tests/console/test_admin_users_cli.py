@@ -59,3 +59,26 @@ async def test_bad_input_is_one_clear_line(db: Database, db_url: str, account: A
     admin(db_url, "users", "create", "--account", str(account.id), "--email", "a@example.com")
     dup = admin(db_url, "users", "create", "--account", str(account.id), "--email", "A@example.com")
     assert dup.returncode == 1 and "already exists" in dup.stderr
+
+
+async def test_demo_setup_prints_a_console_sign_in_link(
+    db: Database, db_url: str, app_client: httpx.AsyncClient
+) -> None:
+    from tests.factories import make_event
+
+    async with db.write() as session:
+        await make_event(session)  # a catalog with data: demo-setup loads nothing
+    first = admin(db_url, "demo-setup", "--base-url", "http://showfloor.test")
+    second = admin(db_url, "demo-setup", "--base-url", "http://showfloor.test")
+    assert first.returncode == second.returncode == 0, first.stderr
+
+    def link_of(out: str) -> str:
+        return next(w for w in out.split() if w.startswith("http://showfloor.test/console/setup?token="))
+
+    assert "demo@showfloor.local" in second.stdout
+    assert (await app_client.get(link_of(first.stdout).split("showfloor.test", 1)[1])).status_code == 400
+    assert (await _use_link(app_client, link_of(second.stdout), "demo password 123")).status_code == 303
+    overview = await app_client.get("/console")
+    assert (
+        overview.status_code == 200 and "demo@showfloor.local" in overview.text and "51,000" in overview.text
+    )
