@@ -11,17 +11,13 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-import pytest
-
-from tests.client.live import free_port
+from tests.client.live import serve
 
 SHOWFLOOR = [sys.executable, "-m", "showfloor"]
 PASSWORD = "browser test password"
@@ -77,31 +73,8 @@ def start_site(tmp: Path) -> Iterator[Site]:
     subprocess.run([*SHOWFLOOR, "admin", "migrate"], env=env, check=True, capture_output=True, timeout=120)
     with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs in this thread
         owner, other = thread.submit(asyncio.run, _seed(database_url)).result()
-    port = free_port()
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*SHOWFLOOR, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    server = serve(env, tmp)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"showfloor serve exited: {(tmp / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("showfloor serve did not answer /healthz within 60 s")
-            time.sleep(0.1)
-        yield Site(base_url, database_url, owner, other)
+        yield Site(next(server), database_url, owner, other)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.close()
