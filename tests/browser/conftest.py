@@ -1,5 +1,8 @@
-"""Browser tests: the system Chromium, one persistent context with an empty profile for the run,
-cookies cleared before each test. Every test saves screenshots under var/screenshots/."""
+"""Browser tests: the system Chromium, one persistent context with an empty profile for the package,
+cookies cleared before each test. Every test saves screenshots under var/screenshots/.
+
+Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it
+is open, and the async tests that follow need the thread to themselves."""
 
 from __future__ import annotations
 
@@ -19,19 +22,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     chromium_or_skip()
     yield from start_site(tmp_path_factory.mktemp("console-site"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(
     playwright_driver: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:
