@@ -159,6 +159,16 @@ def start_server(tmp: Path) -> Iterator[LiveServer]:
         env.pop(name, None)
     subprocess.run([*SHOWFLOOR, "admin", "migrate"], env=env, check=True, capture_output=True, timeout=120)
     catalog = asyncio.run(_seed(database_url))
+    server = serve(env, tmp)
+    try:
+        yield LiveServer(base_url=next(server), env=env, catalog=catalog)
+    finally:
+        server.close()
+
+
+def serve(env: dict[str, str], tmp: Path) -> Iterator[str]:
+    """``showfloor serve`` on a free port with ``env``, until the generator is closed; yields its URL
+    once ``/healthz`` answers. The log goes to ``tmp/server.log``."""
     port = free_port()
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
@@ -166,7 +176,7 @@ def start_server(tmp: Path) -> Iterator[LiveServer]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"showfloor serve exited: {(tmp / 'server.log').read_text()[-2000:]}")
@@ -176,9 +186,9 @@ def start_server(tmp: Path) -> Iterator[LiveServer]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("showfloor serve did not answer /healthz within 30 s")
+                pytest.fail("showfloor serve did not answer /healthz within 60 s")
             time.sleep(0.1)
-        yield LiveServer(base_url=base_url, env=env, catalog=catalog)
+        yield base_url
     finally:
         proc.terminate()
         try:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from showfloor import __version__
+from showfloor.server.accounts.key_use import KeyUse
 from showfloor.server.api.errors import install_error_handlers
 from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
@@ -15,6 +18,7 @@ from showfloor.server.api.query_params import reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
+from showfloor.server.console import install_console
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.notify import metrics as _notify_metrics  # noqa: F401  (registers the webhook gauges)
@@ -34,9 +38,15 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
         jobs = BackgroundJobs(app.state.db, settings) if run_background_jobs else None
         if jobs is not None:
             await jobs.start()
+        key_use_flusher = asyncio.create_task(app.state.key_use.run(app.state.db))
         try:
             yield
         finally:
+            key_use_flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await key_use_flusher
+            with contextlib.suppress(Exception):
+                await app.state.key_use.flush(app.state.db)
             if jobs is not None:
                 await jobs.stop()
             await app.state.db.dispose()
@@ -49,9 +59,11 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
         dependencies=[Depends(reject_repeated_scalars)],
     )
     app.state.settings = settings
+    app.state.key_use = KeyUse()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app)
     app.add_middleware(RequestContextMiddleware)
     install_openapi(app)
     return app

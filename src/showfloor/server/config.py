@@ -96,6 +96,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    # The owner's console (docs/console.md): session expiry and sign-in throttling.
+    console_session_idle_minutes: int = Field(default=60, ge=1)
+    console_session_max_hours: int = Field(default=12, ge=1)
+    console_login_failures_per_email: int = Field(default=5, ge=1)
+    console_login_failures_per_ip: int = Field(default=20, ge=1)
+    console_login_window_minutes: int = Field(default=15, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

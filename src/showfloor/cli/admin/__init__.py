@@ -9,6 +9,7 @@ from showfloor.cli.admin.accounts import accounts_app, keys_app
 from showfloor.cli.admin.credits import credits_app, reconcile_command
 from showfloor.cli.admin.data import register as register_data_commands
 from showfloor.cli.admin.plans import plans_app
+from showfloor.cli.admin.users import users_app
 from showfloor.server.config import Settings
 from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.uow import Database
@@ -20,6 +21,7 @@ admin_app.add_typer(accounts_app, name="accounts")
 admin_app.add_typer(keys_app, name="keys")
 admin_app.add_typer(plans_app, name="plans")
 admin_app.add_typer(credits_app, name="credits")
+admin_app.add_typer(users_app, name="users")
 admin_app.command("reconcile")(reconcile_command)
 register_data_commands(admin_app)
 

@@ -14,10 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from showfloor.cli.admin._runtime import console, err_console, run_with_db
 from showfloor.data.bulk import catalog_is_empty
 from showfloor.data.demo import LoadResult, load_demo
+from showfloor.data.demo_console import demo_sign_in_link
 from showfloor.data.demo_setup import DemoAccess, ensure_demo_account
 from showfloor.data.generator import DEFAULT_SEED, size_for
 from showfloor.data.importers import ImportRejected, ImportResult, import_file, parse_format, parse_kind
 from showfloor.server.config import Settings
+from showfloor.server.console.users import IssuedLink
 from showfloor.server.db.uow import Database
 
 
@@ -120,6 +122,19 @@ def demo_setup(
         ),
         soft_wrap=True,
     )
+    _print_console_sign_in(base, access.account_id)
+
+
+def _print_console_sign_in(base: str, account_id: int) -> None:
+    """The console block of the demo banner: a one-time link to set the demo user's password."""
+
+    async def work(db: Database, _s: Settings) -> IssuedLink:
+        return await demo_sign_in_link(db, account_id)
+
+    link = run_with_db(work)
+    console.print("Console (owner's web app): open this one-time link to set a password and sign in:")
+    console.print(f"  {link.url(base)}", soft_wrap=True, highlight=False)
+    console.print(f"  then sign in as {link.email} at {base}/console (link valid 24 h)", highlight=False)
 
 
 def import_command(

@@ -20,10 +20,10 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the account and the API key it used."""
+    """Who is calling: the account and the API key it used (None: a person signed in to the console)."""
 
     account_id: int
-    api_key_id: int
+    api_key_id: int | None
     key_prefix: str
     unlimited: bool
     plan_id: int | None
@@ -75,10 +75,17 @@ async def create_key(
 
 
 async def revoke_key(
-    session: AsyncSession, *, key_id: int | None = None, prefix: str | None = None
+    session: AsyncSession,
+    *,
+    key_id: int | None = None,
+    prefix: str | None = None,
+    account_id: int | None = None,
 ) -> ApiKey:
+    """Revoke a key by id or prefix; with ``account_id``, another account's key is NotFound."""
     stmt = select(ApiKey)
     stmt = stmt.where(ApiKey.id == key_id) if key_id is not None else stmt.where(ApiKey.prefix == prefix)
+    if account_id is not None:
+        stmt = stmt.where(ApiKey.account_id == account_id)
     row = (await session.scalars(stmt)).first()
     if row is None:
         raise NotFound("API key not found")

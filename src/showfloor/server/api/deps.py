@@ -51,6 +51,8 @@ async def _admitted(request: Request, response: Response, principal: Principal) 
     account_id_var.set(principal.account_id)
     key_prefix_var.set(principal.key_prefix)
     request.state.principal = principal
+    if principal.api_key_id is not None:
+        request.app.state.key_use.note(principal.api_key_id)  # memory only; written once a minute
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         verdict = await limiter.check_key(principal.key_prefix)

@@ -89,6 +89,22 @@ async def get_balance(session: AsyncSession, account_id: int, now: datetime) -> 
     return _balance_of(rows)
 
 
+@dataclass(frozen=True)
+class GrantBalance:
+    bucket: str
+    amount: int
+    available: int  # remaining minus what open holds took
+    expires_at: datetime | None
+
+
+async def active_grants(session: AsyncSession, account_id: int, now: datetime) -> list[GrantBalance]:
+    """The account's active grants one by one (the console shows when each expires)."""
+    rows = await _ACTIVE_GRANTS.all(session, {"account_id": account_id, "now": now})
+    return [
+        GrantBalance(str(r["bucket"]), int(r["amount"]), int(r["available"]), r["expires_at"]) for r in rows
+    ]
+
+
 def _balance_of(rows: Iterable[Row]) -> Balance:
     """Sum the active grants' rows (bucket, amount, available, expires_at) into a ``Balance``."""
     amounts = dict.fromkeys(BUCKETS, 0)

@@ -3,6 +3,7 @@
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.accounts import Account, ApiKey, Plan, PlanPrice
 from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
+from showfloor.server.models.console import ConsoleLink, ConsoleLoginFailure, ConsoleSession, ConsoleUser
 from showfloor.server.models.ledger import (
     CreditGrant,
     CreditHold,
@@ -18,6 +19,10 @@ __all__ = [
     "Account",
     "ApiKey",
     "ConcurrencySlot",
+    "ConsoleLink",
+    "ConsoleLoginFailure",
+    "ConsoleSession",
+    "ConsoleUser",
     "ContactUnlock",
     "CreditGrant",
     "CreditHold",

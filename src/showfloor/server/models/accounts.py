@@ -52,3 +52,5 @@ class ApiKey(Base):
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Noted in memory on each request and written at most once a minute per process (accounts/key_use.py).
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -36,6 +36,8 @@ class LedgerOperation(Base):
     # hold_id and ref_operation_id are NULL on most operations: partial indexes skip those rows.
     __table_args__ = (
         UniqueConstraint("account_id", "op_key"),
+        # An account's operations over a period (the console's spend chart; migration 0014).
+        Index("ix_ledger_operations_account_created", "account_id", "created_at"),
         Index(
             "ix_ledger_operations_hold_id",
             "hold_id",

@@ -1,0 +1,26 @@
+"""Jinja filters for numbers and times as the console shows them (UTC, thousands separators)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from showfloor.server.console.nav import NAV
+from showfloor.server.console.web import TEMPLATES
+
+
+def credits(value: int | None) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+def when(value: datetime | None, empty: str = "never") -> str:
+    return empty if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: date | datetime | None, empty: str = "—") -> str:
+    return empty if value is None else value.strftime("%Y-%m-%d")
+
+
+def install_filters() -> None:
+    env = TEMPLATES.env
+    env.filters.update(credits=credits, when=when, day=day)
+    env.globals["nav"] = NAV

@@ -1,0 +1,7 @@
+"""Every console router. A new page adds its router here and its entry to ``console.nav.NAV``."""
+
+from fastapi import APIRouter
+
+from showfloor.server.console.routes import auth, contacts, events, keys, overview
+
+ROUTERS: list[APIRouter] = [auth.router, overview.router, events.router, contacts.router, keys.router]
