@@ -68,3 +68,8 @@ def phase_cost(before: CpuSample, after: CpuSample, requests: int) -> str:
         for name in ("server", "postgres", "client")
     ]
     return " / ".join(parts) + " ms CPU per request"
+
+
+def process_cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (0 for any that has exited)."""
+    return sum(info[0] for pid in pids if (info := _cpu_and_ppid(pid)) is not None)

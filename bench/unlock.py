@@ -4,8 +4,11 @@
     .venv/bin/python bench/unlock.py [--contacts 10000] [--workers 1,2,4] [--concurrency 16] [--latency-ms 20]
 
 For each worker count: time from submission to fully settled and items/s, beside the ideal rate
-(workers × concurrency ÷ latency) as a ratio; then the same with a zero-latency provider. Each run uses
-a fresh database (``showfloor_bench_unlock_*``) on --pg-dsn, dropped at the end.
+(workers × concurrency ÷ latency) as a ratio; then the same with a zero-latency provider. Each run also
+prints the CPU each item cost the worker processes and the PostgreSQL backends of its database (from
+/proc, so other load on the machine does not inflate it) and the bound they put on a machine with this
+many cores: cores ÷ CPU per item. Each run uses a fresh database (``showfloor_bench_unlock_*``) on
+--pg-dsn, dropped at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import signal
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy import func, insert, select
@@ -28,6 +32,9 @@ from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.models import Personnel, UnlockTask, UnlockTaskItem
 from showfloor.server.unlocks import service
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cpu import process_cpu
 
 BATCH = 2000  # the API's per-submission limit
 
@@ -99,9 +106,19 @@ async def settled(db: Database) -> int:
         )
 
 
+async def backend_pids(admin_dsn: str, dbname: str) -> list[int]:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", dbname)
+    finally:
+        await conn.close()
+    return [int(r["pid"]) for r in rows]
+
+
 async def run_once(
     admin_dsn: str, contacts: int, workers: int, concurrency: int, latency_ms: float, settle_group: int
-) -> float:
+) -> tuple[float, float, float]:
+    """Seconds from submission to settled, and worker and PostgreSQL CPU milliseconds per item."""
     name, url, db, account_id, ids = await prepare(admin_dsn, contacts)
     env = {
         **os.environ,
@@ -116,11 +133,17 @@ async def run_once(
     procs = [await asyncio.create_subprocess_exec(*cmd, env=env) for _ in range(workers)]
     try:
         await asyncio.sleep(2.5)  # processes up and polling before the work arrives
+        worker_pids = [proc.pid for proc in procs]
+        backends = await backend_pids(admin_dsn, name)
+        cpu_before = process_cpu(worker_pids), process_cpu(backends)
         started = time.perf_counter()
         await submit_all(db, account_id, ids)
         while await open_tasks(db) > 0:  # noqa: ASYNC110 (polling another process's progress)
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
+        backends = sorted(set(backends) | set(await backend_pids(admin_dsn, name)))
+        worker_ms = (process_cpu(worker_pids) - cpu_before[0]) / contacts * 1000
+        postgres_ms = (process_cpu(backends) - cpu_before[1]) / contacts * 1000
         assert await settled(db) == contacts
     finally:
         for proc in procs:
@@ -131,7 +154,7 @@ async def run_once(
         conn = await asyncpg.connect(admin_dsn)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
-    return elapsed
+    return elapsed, worker_ms, postgres_ms
 
 
 async def main() -> None:
@@ -152,19 +175,26 @@ async def main() -> None:
     counts = [int(n) for n in args.workers.split(",")]
     print(f"{args.contacts} contacts, per-worker concurrency {args.concurrency}")
     groups = [int(n) for n in args.settle_group.split(",")]
-    header = f"{'group':>5} {'provider':>14} {'workers':>7} {'seconds':>8} {'items/s':>9} {'ideal/s':>9} {'ratio':>6}"
+    header = (
+        f"{'group':>5} {'provider':>14} {'workers':>7} {'seconds':>8} {'items/s':>9} {'ideal/s':>9} {'ratio':>6}"
+        f" {'worker ms/item':>14} {'pg ms/item':>10} {'bound/s':>8}"
+    )
     print(header)
     for group in groups:
         for latency in (args.latency_ms, 0.0):
             for workers in counts:
-                elapsed = await run_once(
+                elapsed, worker_ms, postgres_ms = await run_once(
                     args.pg_dsn, args.contacts, workers, args.concurrency, latency, group
                 )
+                bound = (os.cpu_count() or 1) * 1000 / (worker_ms + postgres_ms)
                 rate = args.contacts / elapsed
                 ideal = workers * args.concurrency / (latency / 1000) if latency else float("nan")
                 ratio = f"{rate / ideal:6.0%}" if latency else "   n/a"
                 label = f"{latency:g} ms latency"
-                row = f"{group:>5} {label:>14} {workers:>7} {elapsed:8.2f} {rate:9.0f} {ideal:9.0f} {ratio}"
+                row = (
+                    f"{group:>5} {label:>14} {workers:>7} {elapsed:8.2f} {rate:9.0f} {ideal:9.0f} {ratio}"
+                    f" {worker_ms:14.3f} {postgres_ms:10.3f} {bound:8.0f}"
+                )
                 print(row, flush=True)
 
 

@@ -4,46 +4,22 @@
 what ``spending.py`` and ``holds.py`` do on SQLite, in one round trip instead of six to ten (measured in
 docs/benchmarks.md, "Ledger"). They return a status instead of raising, so a refusal leaves the transaction
 usable; here each status becomes the same ``DomainError`` the Python twin raises. The functions' text lives
-only in ``sql/*.sql``: migration 0011 installs it (``install``) and a test checks the database holds it.
+only in ``sql/*.sql`` (installed by ``db.sql_functions``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
 from showfloor.server.ledger.operations import key_conflict
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
-
-FUNCTIONS = ("ledger_spend", "ledger_settle")
-
-
-def source(name: str) -> str:
-    """The text of ``sql/<name>.sql``: the one home of the function's definition."""
-    return files("showfloor.server.ledger").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-
-
-def body(name: str) -> str:
-    """The function body as PostgreSQL stores it (``pg_proc.prosrc``): the text between ``AS $$`` and ``$$``."""
-    match = re.search(r"AS \$\$(.*)\$\$;", source(name), re.DOTALL)
-    assert match is not None, f"sql/{name}.sql has no $$ body"
-    return match.group(1)
-
-
-def install(connection: Connection) -> None:
-    """Create or replace every ledger function from its file (the migrations call this)."""
-    for name in FUNCTIONS:
-        connection.exec_driver_sql(source(name))
-
 
 _SPEND = PreparedQuery(
     text(

@@ -9,9 +9,13 @@ ledger operation has its own key (``item_key``), so a replay writes nothing.
 A settlement, in lock order (items by id, contacts by person, the hold and its grants, the task — the
 same in every settlement): the guarded item update; the contact rows (INSERT … ON CONFLICT DO NOTHING:
 a person this account already has is shown with the value it has, and released, never charged twice);
-one ledger call for the whole group on the task's hold (``ledger.service.settle_hold``: a capture per
-delivered contact, a release per other item); the capture ids onto items and contacts; the task counter
-decrement last, closing the task with its last item (``finish_task``: the final release, the status).
+one ledger call for the whole group on the task's hold (``ledger_settle``: a capture per delivered
+contact, a release per other item); the capture ids onto items and contacts; the task counter decrement
+last, closing the task with its last item (``finish_task``: the final release, the status).
+
+Two twins, chosen in ``settle_items``: on PostgreSQL the function of ``sql/unlock_settle.sql`` does the
+group in one round trip (measured in docs/benchmarks.md, "Contact unlocks"); on SQLite the Python below.
+``finish_task`` is Python on both.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
+from showfloor.server.db.engine import on_postgres
+from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
@@ -145,36 +151,124 @@ async def settle_item(session: AsyncSession, item_id: int, outcome: ItemOutcome,
 async def settle_items(
     session: AsyncSession, outcomes: Sequence[tuple[int, ItemOutcome]], now: datetime
 ) -> Settled:
-    """Settle items of one task in the caller's transaction (already settled items are left alone).
-    Items of several tasks are refused (ValueError)."""
+    """Settle items of one task in the caller's transaction (already settled items are left alone), and
+    close the task with its last item. Items of several tasks are refused (ValueError)."""
     by_id = dict(outcomes)
     if not by_id:
         return Settled(0)
-    rows = await _take_unsettled(session, by_id, now)
-    if not rows:
+    if on_postgres(session):
+        settled, left, task_id = await _settle_on_postgres(session, by_id, now)
+    else:
+        settled, left, task_id = await _settle_in_python(session, by_id, now)
+    if not settled:
         return Settled(0)
-    task = await _task_of(session, {task_id for _, task_id, _ in rows})
-    delivered = {item_id: person for item_id, _, person in rows if by_id[item_id].delivered}
-    contact_ids = await _record_contacts(session, task, delivered, by_id, now)
+    finished = await finish_task(session, task_id, now) if left == 0 else None
+    return Settled(settled, finished)
+
+
+def _outcome_arrays(by_id: dict[int, ItemOutcome]) -> dict[str, list[Any]]:
+    """Item ids in one lock order for every settlement, and each item's status, value, error code."""
+    ids = sorted(by_id)
+    return {
+        "ids": ids,
+        "statuses": ["unlocked" if by_id[i].delivered else "failed" for i in ids],
+        "vals": [by_id[i].value for i in ids],
+        "errors": [None if by_id[i].delivered else by_id[i].error_code or "UNLOCK_FAILED" for i in ids],
+    }
+
+
+_UNLOCK_SETTLE = PreparedQuery(
+    text(
+        "SELECT settled, items_left, task_id FROM unlock_settle(CAST(:ids AS bigint[]), "
+        "CAST(:statuses AS text[]), CAST(:vals AS text[]), CAST(:errors AS text[]), :now)"
+    )
+)
+
+
+async def _settle_on_postgres(
+    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
+) -> tuple[int, int, int]:
+    """The PostgreSQL twin, ``sql/unlock_settle.sql``: one round trip for the group."""
+    await flush_pending(session)
+    try:
+        row = await _UNLOCK_SETTLE.one(session, {**_outcome_arrays(by_id), "now": now})
+    except Exception as error:  # SQLSTATE 22023: items of several tasks
+        if (
+            getattr(error, "sqlstate", None) == "22023"
+            or getattr(error.__cause__, "sqlstate", None) == "22023"
+        ):
+            raise ValueError("settle_items takes items of one task") from error
+        raise
+    return int(row["settled"]), int(row["items_left"] or 0), int(row["task_id"] or 0)
+
+
+async def _settle_in_python(
+    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
+) -> tuple[int, int, int]:
+    """The SQLite twin of ``sql/unlock_settle.sql``, step for step."""
+    arrays = _outcome_arrays(by_id)
+    rows = [
+        (int(i), int(t), int(p))
+        for i, t, p in (
+            await session.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id.in_(arrays["ids"]), ITEMS.c.status.not_in(SETTLED))
+                .values(
+                    status=case(dict(zip(arrays["ids"], arrays["statuses"], strict=True)), value=ITEMS.c.id),
+                    value=func.coalesce(
+                        case(dict(zip(arrays["ids"], arrays["vals"], strict=True)), value=ITEMS.c.id),
+                        ITEMS.c.value,
+                    ),
+                    error_code=func.coalesce(
+                        case(dict(zip(arrays["ids"], arrays["errors"], strict=True)), value=ITEMS.c.id),
+                        ITEMS.c.error_code,
+                    ),
+                    settled_at=now,
+                )
+                .returning(ITEMS.c.id, ITEMS.c.task_id, ITEMS.c.personnel_id)
+            )
+        ).all()
+    ]
+    if not rows:
+        return 0, 0, 0
+    if len({task_id for _, task_id, _ in rows}) != 1:
+        raise ValueError("settle_items takes items of one task")
+    task = _Task(**(await session.execute(_TASK, {"task_id": rows[0][1]})).one()._mapping)
+    people = {item: person for item, _, person in rows}
+    delivered = {item: person for item, person in people.items() if by_id[item].delivered}
+    contact_ids, shown = await _record_contacts(session, task, delivered, by_id, now)
+    if shown:
+        await session.execute(
+            update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(value=bindparam("shown")),
+            [{"item_id": item, "shown": value} for item, value in sorted(shown.items())],
+        )
     settlements: list[HoldSettlement] = []
-    captured: dict[int, int] = {}  # item -> the contact row it paid for
-    for item_id, _, person in sorted(rows):
-        if item_id in delivered and person in contact_ids:
-            captured[item_id] = contact_ids[person]
+    for item, person in sorted(people.items()):
+        if item in delivered and person in contact_ids:
             ctx = task.capture_context(person)
             settlements.append(
-                HoldSettlement("capture", task.unit_price, item_key(task.id, item_id, "capture"), ctx)
+                HoldSettlement("capture", task.unit_price, item_key(task.id, item, "capture"), ctx)
             )
         else:  # not delivered, or delivered to this account before: shown, never charged twice
-            settlements.append(
-                HoldSettlement("release", task.unit_price, item_key(task.id, item_id, "release"))
-            )
+            settlements.append(HoldSettlement("release", task.unit_price, item_key(task.id, item, "release")))
     if task.hold_id is not None:  # a free action (price 0) holds nothing
         results = await settle_hold(session, task.hold_id, settlements, now=now)
-        operations = {s.op_key: r.operation_id for s, r in zip(settlements, results, strict=True)}
-        await _link_captures(
-            session, {i: operations[item_key(task.id, i, "capture")] for i in captured}, captured
-        )
+        paid_by = [
+            (item, result.operation_id)
+            for (item, _), result in zip(sorted(people.items()), results, strict=True)
+            if item in delivered and people[item] in contact_ids
+        ]
+        if paid_by:
+            await session.execute(
+                update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(operation_id=bindparam("op")),
+                [{"item_id": item, "op": op} for item, op in paid_by],
+            )
+            await session.execute(
+                update(CONTACTS)
+                .where(CONTACTS.c.id == bindparam("contact_id"))
+                .values(operation_id=bindparam("op")),
+                [{"contact_id": contact_ids[people[item]], "op": op} for item, op in paid_by],
+            )
     # Row-locking decrement, last: of two concurrent last settlements, the second sees the first's count.
     left = await session.scalar(
         update(TASKS)
@@ -182,83 +276,19 @@ async def settle_items(
         .values(items_left=TASKS.c.items_left - len(rows))
         .returning(TASKS.c.items_left)
     )
-    finished = await finish_task(session, task.id, now) if left == 0 else None
-    return Settled(len(rows), finished)
+    return len(rows), int(left or 0), task.id
 
 
-# Fixed statements, compiled once whatever the group's size (the ids go in an expanding IN, the
-# per-item values as executemany rows): compiling a statement per group cost more than settling it.
-# FOR UPDATE is rendered on PostgreSQL only (SQLite's write unit already holds the database lock).
-_UNSETTLED = (
-    select(ITEMS.c.id, ITEMS.c.task_id, ITEMS.c.personnel_id)
-    .where(ITEMS.c.id.in_(bindparam("ids", expanding=True)), ITEMS.c.status.not_in(SETTLED))
-    .order_by(ITEMS.c.id)
-    .with_for_update()
-)
-_SET_OUTCOME = (
-    update(ITEMS)
-    .where(ITEMS.c.id == bindparam("item_id"))
-    .values(
-        status=bindparam("new_status"),
-        value=func.coalesce(bindparam("new_value"), ITEMS.c.value),
-        error_code=func.coalesce(bindparam("new_error"), ITEMS.c.error_code),
-        settled_at=bindparam("now"),
-    )
-)
-_SHOW_VALUE = update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(value=bindparam("shown"))
-_LINK_ITEM = update(ITEMS).where(ITEMS.c.id == bindparam("item_id")).values(operation_id=bindparam("op"))
-_LINK_CONTACT = (
-    update(CONTACTS).where(CONTACTS.c.id == bindparam("contact_id")).values(operation_id=bindparam("op"))
-)
-
-
-async def _take_unsettled(
-    session: AsyncSession, by_id: dict[int, ItemOutcome], now: datetime
-) -> list[tuple[int, int, int]]:
-    """The guard: lock the items still unsettled (by id, one lock order for every settlement), give
-    them their outcome, and return (item, task, person) for each. An item already settled is left alone,
-    so of two racing settlements of one item exactly one gets it."""
-    rows = [
-        (int(i), int(t), int(p))
-        for i, t, p in (await session.execute(_UNSETTLED, {"ids": sorted(by_id)})).all()
-    ]
-    if rows:
-        await session.execute(
-            _SET_OUTCOME,
-            [
-                {
-                    "item_id": item_id,
-                    "new_status": "unlocked" if by_id[item_id].delivered else "failed",
-                    "new_value": by_id[item_id].value,
-                    "new_error": None
-                    if by_id[item_id].delivered
-                    else by_id[item_id].error_code or "UNLOCK_FAILED",
-                    "now": now,
-                }
-                for item_id, _, _ in rows
-            ],
-        )
-    return rows
-
-
-async def _task_of(session: AsyncSession, task_ids: set[int]) -> _Task:
-    if len(task_ids) != 1:
-        raise ValueError("settle_items takes items of one task")
-    row = (
-        await session.execute(
-            select(
-                TASKS.c.id,
-                TASKS.c.account_id,
-                TASKS.c.api_key_id,
-                TASKS.c.kind,
-                TASKS.c.call_source,
-                TASKS.c.business_code,
-                TASKS.c.unit_price,
-                TASKS.c.hold_id,
-            ).where(TASKS.c.id == next(iter(task_ids)))
-        )
-    ).one()
-    return _Task(**row._mapping)
+_TASK = select(
+    TASKS.c.id,
+    TASKS.c.account_id,
+    TASKS.c.api_key_id,
+    TASKS.c.kind,
+    TASKS.c.call_source,
+    TASKS.c.business_code,
+    TASKS.c.unit_price,
+    TASKS.c.hold_id,
+).where(TASKS.c.id == bindparam("task_id"))
 
 
 async def _record_contacts(
@@ -267,34 +297,24 @@ async def _record_contacts(
     delivered: dict[int, int],
     by_id: dict[int, ItemOutcome],
     now: datetime,
-) -> dict[int, int]:
+) -> tuple[dict[int, int], dict[int, str | None]]:
     """Record delivered contacts (unique per account, person and kind: a person the account already has
-    is not recorded again). Returns person -> contact row id for the new ones; an item whose person the
-    account already had shows the value the account has."""
+    is not recorded again). Returns person -> contact row id for the new ones, and item -> the value the
+    account already had for an item whose person it had (delivered to it meanwhile by another task)."""
     if not delivered:
-        return {}
+        return {}, {}
     values = {person: by_id[item_id].value for item_id, person in delivered.items()}
     recorded = await record_contact_unlocks(session, task.account_id, task.kind, values, now)
     earlier_people = [p for p in delivered.values() if p not in recorded]
-    if earlier_people:  # delivered to this account meanwhile (another task): show what it has
-        earlier = await unlocked_contacts(session, task.account_id, earlier_people, task.kind)
-        shown = [
-            {"item_id": item_id, "shown": earlier.get(person) or by_id[item_id].value}
-            for item_id, person in sorted(delivered.items())
-            if person not in recorded
-        ]
-        await session.execute(_SHOW_VALUE, shown)
-    return recorded
-
-
-async def _link_captures(session: AsyncSession, operations: dict[int, int], contacts: dict[int, int]) -> None:
-    """Point items and their contact rows at the capture that paid for them (item id -> operation id)."""
-    if not operations:
-        return
-    await session.execute(_LINK_ITEM, [{"item_id": i, "op": op} for i, op in sorted(operations.items())])
-    await session.execute(
-        _LINK_CONTACT, [{"contact_id": contacts[i], "op": op} for i, op in sorted(operations.items())]
-    )
+    if not earlier_people:
+        return recorded, {}
+    earlier = await unlocked_contacts(session, task.account_id, earlier_people, task.kind)
+    shown = {
+        item_id: earlier.get(person) or by_id[item_id].value
+        for item_id, person in delivered.items()
+        if person not in recorded
+    }
+    return recorded, shown
 
 
 async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> FinishedTask | None:

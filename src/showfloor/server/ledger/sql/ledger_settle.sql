@@ -1,16 +1,19 @@
 -- ledger_settle: captures and releases of ONE hold, in order, on PostgreSQL, in one round trip.
 -- The Python twin is ``showfloor.server.ledger.holds`` (SQLite runs it); the rules are the same, step for
 -- step. Lock order: the hold, the account (KEY SHARE, as the operation rows' foreign key will take it),
--- then every grant of the hold by id (once, so later settlements of the batch take no lock out of order):
--- the account before grants, as in ledger_spend. Each settlement n has its own operation key (a replayed key writes nothing;
--- the same key for another operation is a conflict). A capture spends the hold's outstanding credits from
--- its allocations in spending order (an expired grant's reserved credits stay capturable); the rest of an
--- unlimited account's hold, backed by no grant, is captured against no grant. A release gives credits back
--- unbacked part first, then allocations in reverse spending order; credits released onto a grant that is no
--- longer active are written off at once (``expire`` or ``void`` entry). The hold closes when nothing is
+-- then every grant of the hold by id: the account before grants, as in ledger_spend.
+-- Each settlement n has its own operation key (a replayed key writes nothing; the same key for another
+-- operation is a conflict). A capture spends the hold's outstanding credits from its allocations in
+-- spending order (an expired grant's reserved credits stay capturable); the rest of an unlimited account's
+-- hold, backed by no grant, is captured against no grant. A release gives credits back unbacked part
+-- first, then allocations in reverse spending order; credits released onto a grant that is no longer
+-- active are written off at once (``expire`` or ``void`` entry). The hold closes when nothing is
 -- outstanding. A capture is attributed as given (p_attributed[n]) or like the hold; a release like the hold.
+-- The hold's allocations are read once and settled in memory; each settlement writes its operation and
+-- entries, and the allocation, grant and hold rows are updated once at the end (a batch of 32 captures
+-- rewrites them once, not 32 times).
 -- One row is returned per settlement; a refusal (not_found, foreign, no_key, conflict, exceeds) is returned
--- as the last row, never raised, and the caller rolls its transaction back.
+-- as the last row, never raised (what was settled before it is written whole), and the caller rolls back.
 -- Installed by migration 0011 from this file; tests/integration/test_ledger_sql.py checks the database
 -- holds exactly this text.
 CREATE OR REPLACE FUNCTION ledger_settle(
@@ -34,23 +37,25 @@ DECLARE
     v_business_code text;
     v_resource_type text;
     v_resource_id text;
-    v_alloc record;
-    v_grant record;
     v_amount bigint;
     v_op_id bigint;
     v_left bigint;
     v_take bigint;
-    v_backed bigint;
     v_unbacked bigint;
-    v_alloc_ids bigint[];
-    v_alloc_takes bigint[];
-    v_grant_ids bigint[];
-    v_grant_takes bigint[];
-    v_entry_grants bigint[];
-    v_entry_buckets text[];
-    v_entry_types text[];
-    v_entry_amounts bigint[];
-    v_captures bigint;
+    -- The hold's allocations in spending order, settled in memory.
+    a_ids bigint[];
+    a_grants bigint[];
+    a_buckets text[];
+    a_open bigint[];
+    a_void boolean[];
+    a_inactive boolean[];
+    a_captured bigint[];
+    a_released bigint[];
+    a_gone bigint[];  -- credits leaving the grant's ``remaining`` (captures and write-offs)
+    v_count integer;
+    v_captured bigint := 0;
+    v_released bigint := 0;
+    v_refusal boolean := false;
 BEGIN
     SELECT h.id, h.account_id, h.amount - h.captured - h.released AS outstanding
       INTO v_hold FROM credit_holds h WHERE h.id = p_hold_id FOR UPDATE;
@@ -65,6 +70,26 @@ BEGIN
     PERFORM 1 FROM credit_grants g
      WHERE g.id IN (SELECT a.grant_id FROM hold_allocations a WHERE a.hold_id = p_hold_id)
      ORDER BY g.id FOR UPDATE;
+    SELECT coalesce(array_agg(a.id ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id), '{}'),
+           coalesce(array_agg(a.grant_id ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id), '{}'),
+           coalesce(array_agg(s.bucket ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id), '{}'),
+           coalesce(array_agg(a.amount - a.captured - a.released
+                              ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id), '{}'),
+           coalesce(array_agg(s.voided_at IS NOT NULL ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id),
+                    '{}'),
+           coalesce(array_agg(s.voided_at IS NOT NULL OR (s.expires_at IS NOT NULL AND s.expires_at <= p_now)
+                              ORDER BY s.rank, s.never, s.expires_at, s.created_at, s.id), '{}')
+      INTO a_ids, a_grants, a_buckets, a_open, a_void, a_inactive
+      FROM hold_allocations a
+      JOIN (SELECT g.id, g.bucket, g.expires_at, g.created_at, g.voided_at,
+                   CASE g.bucket WHEN 'subscription' THEN 0 WHEN 'addon' THEN 1 ELSE 2 END AS rank,
+                   g.expires_at IS NULL AS never
+              FROM credit_grants g) s ON s.id = a.grant_id
+     WHERE a.hold_id = p_hold_id;
+    v_count := coalesce(array_length(a_ids, 1), 0);
+    a_captured := array_fill(0::bigint, ARRAY[v_count]);
+    a_released := array_fill(0::bigint, ARRAY[v_count]);
+    a_gone := array_fill(0::bigint, ARRAY[v_count]);
     -- The hold's own attribution, for releases and unattributed captures (scalar variables, not a record:
     -- a record's field types could differ between calls and break the cached plans).
     SELECT o.api_key_id, coalesce(o.call_source, 'api')::text, o.business_code::text,
@@ -74,12 +99,13 @@ BEGIN
       FROM ledger_operations o WHERE o.hold_id = p_hold_id AND o.kind = 'hold';
     v_hold_call_source := coalesce(v_hold_call_source, 'api');  -- no row leaves NULLs
     v_outstanding := v_hold.outstanding;
+    <<settlements>>
     FOR n IN 1 .. coalesce(array_length(p_kinds, 1), 0) LOOP
         v_kind := p_kinds[n];
         status := NULL; operation_id := NULL; amount := NULL; other_kind := NULL;
         outstanding := v_outstanding;
         IF p_op_keys[n] = '' THEN
-            status := 'no_key'; RETURN NEXT; RETURN;
+            status := 'no_key'; v_refusal := true; EXIT settlements;
         END IF;
         v_op_id := NULL;
         <<attempt>>
@@ -90,14 +116,15 @@ BEGIN
                 amount := v_earlier.amount;
                 IF v_earlier.kind <> v_kind OR (p_amounts[n] IS NOT NULL AND v_earlier.amount <> p_amounts[n])
                 THEN
-                    status := 'conflict'; other_kind := v_earlier.kind; RETURN NEXT; RETURN;
+                    status := 'conflict'; other_kind := v_earlier.kind; v_refusal := true;
+                    EXIT settlements;
                 END IF;
                 status := 'replayed'; operation_id := v_earlier.id;
                 EXIT attempt;
             END IF;
             v_amount := coalesce(p_amounts[n], v_outstanding);
             IF v_amount > v_outstanding THEN
-                amount := v_amount; status := 'exceeds'; RETURN NEXT; RETURN;
+                amount := v_amount; status := 'exceeds'; v_refusal := true; EXIT settlements;
             END IF;
             IF v_kind = 'capture' AND p_attributed[n] THEN
                 v_api_key_id := p_api_key_ids[n];
@@ -122,112 +149,77 @@ BEGIN
         END LOOP;
         IF status = 'replayed' THEN
             RETURN NEXT;
-            CONTINUE;
+            CONTINUE settlements;
         END IF;
-        v_alloc_ids := '{}'; v_alloc_takes := '{}'; v_grant_ids := '{}'; v_grant_takes := '{}';
-        v_entry_grants := '{}'; v_entry_buckets := '{}'; v_entry_types := '{}'; v_entry_amounts := '{}';
         v_left := v_amount;
         IF v_kind = 'capture' THEN
             -- Backed credits first, in spending order; the rest is an unlimited account's unbacked part.
-            FOR v_alloc IN
-                SELECT a.id, a.grant_id, g.bucket, a.amount - a.captured - a.released AS open
-                  FROM hold_allocations a JOIN credit_grants g ON g.id = a.grant_id
-                 WHERE a.hold_id = p_hold_id
-                 ORDER BY CASE g.bucket WHEN 'subscription' THEN 0 WHEN 'addon' THEN 1 ELSE 2 END,
-                          g.expires_at IS NULL, g.expires_at, g.created_at, g.id
-            LOOP
+            FOR i IN 1 .. v_count LOOP
                 EXIT WHEN v_left = 0;
-                v_take := least(v_left, v_alloc.open);
+                v_take := least(v_left, a_open[i]);
                 CONTINUE WHEN v_take <= 0;
-                v_alloc_ids := v_alloc_ids || v_alloc.id;
-                v_alloc_takes := v_alloc_takes || v_take;
-                v_grant_ids := v_grant_ids || v_alloc.grant_id;
-                v_grant_takes := v_grant_takes || v_take;
-                v_entry_grants := v_entry_grants || v_alloc.grant_id;
-                v_entry_buckets := v_entry_buckets || v_alloc.bucket;
-                v_entry_types := v_entry_types || 'capture'::text;
-                v_entry_amounts := v_entry_amounts || -v_take;
+                a_open[i] := a_open[i] - v_take;
+                a_captured[i] := a_captured[i] + v_take;
+                a_gone[i] := a_gone[i] + v_take;
+                INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
+                VALUES (v_op_id, v_hold.account_id, a_grants[i], a_buckets[i], 'capture', -v_take, p_now);
                 v_left := v_left - v_take;
             END LOOP;
             IF v_left > 0 THEN
-                v_entry_grants := v_entry_grants || NULL::bigint;
-                v_entry_buckets := v_entry_buckets || NULL::text;
-                v_entry_types := v_entry_types || 'capture'::text;
-                v_entry_amounts := v_entry_amounts || -v_left;
+                INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
+                VALUES (v_op_id, v_hold.account_id, NULL, NULL, 'capture', -v_left, p_now);
             END IF;
+            v_captured := v_captured + v_amount;
         ELSE
-            SELECT coalesce(sum(a.amount - a.captured - a.released), 0) INTO v_backed
-              FROM hold_allocations a WHERE a.hold_id = p_hold_id;
-            v_unbacked := least(v_left, v_outstanding - v_backed);  -- released first
-            IF v_unbacked > 0 THEN
-                v_entry_grants := v_entry_grants || NULL::bigint;
-                v_entry_buckets := v_entry_buckets || NULL::text;
-                v_entry_types := v_entry_types || 'release'::text;
-                v_entry_amounts := v_entry_amounts || v_unbacked;
+            v_unbacked := least(v_left, v_outstanding - (SELECT coalesce(sum(x), 0) FROM unnest(a_open) x));
+            IF v_unbacked > 0 THEN  -- what no grant backs goes first
+                INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
+                VALUES (v_op_id, v_hold.account_id, NULL, NULL, 'release', v_unbacked, p_now);
                 v_left := v_left - v_unbacked;
             END IF;
             -- Last reserved, first released: reverse spending order.
-            FOR v_alloc IN
-                SELECT a.id, a.grant_id, g.bucket, a.amount - a.captured - a.released AS open
-                  FROM hold_allocations a JOIN credit_grants g ON g.id = a.grant_id
-                 WHERE a.hold_id = p_hold_id
-                 ORDER BY CASE g.bucket WHEN 'subscription' THEN 0 WHEN 'addon' THEN 1 ELSE 2 END DESC,
-                          g.expires_at IS NULL DESC, g.expires_at DESC NULLS FIRST, g.created_at DESC,
-                          g.id DESC
-            LOOP
+            FOR i IN REVERSE v_count .. 1 LOOP
                 EXIT WHEN v_left = 0;
-                v_take := least(v_left, v_alloc.open);
+                v_take := least(v_left, a_open[i]);
                 CONTINUE WHEN v_take <= 0;
-                v_alloc_ids := v_alloc_ids || v_alloc.id;
-                v_alloc_takes := v_alloc_takes || v_take;
-                v_grant_ids := v_grant_ids || v_alloc.grant_id;
+                a_open[i] := a_open[i] - v_take;
+                a_released[i] := a_released[i] + v_take;
+                INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
+                VALUES (v_op_id, v_hold.account_id, a_grants[i], a_buckets[i], 'release', v_take, p_now);
+                IF a_inactive[i] THEN  -- released onto a grant that is no longer active: written off at once
+                    INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount,
+                                                created_at)
+                    VALUES (v_op_id, v_hold.account_id, a_grants[i], a_buckets[i],
+                            CASE WHEN a_void[i] THEN 'void' ELSE 'expire' END, -v_take, p_now);
+                    a_gone[i] := a_gone[i] + v_take;
+                END IF;
                 v_left := v_left - v_take;
             END LOOP;
-            FOR i IN 1 .. coalesce(array_length(v_grant_ids, 1), 0) LOOP
-                SELECT g.bucket, g.voided_at, g.expires_at INTO v_grant
-                  FROM credit_grants g WHERE g.id = v_grant_ids[i];
-                v_entry_grants := v_entry_grants || v_grant_ids[i];
-                v_entry_buckets := v_entry_buckets || v_grant.bucket;
-                v_entry_types := v_entry_types || 'release'::text;
-                v_entry_amounts := v_entry_amounts || v_alloc_takes[i];
-                IF v_grant.voided_at IS NOT NULL OR (v_grant.expires_at IS NOT NULL AND v_grant.expires_at <= p_now)
-                THEN
-                    -- Released onto a grant that is no longer active: written off at once.
-                    v_entry_grants := v_entry_grants || v_grant_ids[i];
-                    v_entry_buckets := v_entry_buckets || v_grant.bucket;
-                    v_entry_types := v_entry_types
-                        || (CASE WHEN v_grant.voided_at IS NOT NULL THEN 'void' ELSE 'expire' END);
-                    v_entry_amounts := v_entry_amounts || -v_alloc_takes[i];
-                    v_grant_takes := v_grant_takes || v_alloc_takes[i];
-                ELSE
-                    v_grant_takes := v_grant_takes || 0::bigint;
-                END IF;
-            END LOOP;
+            v_released := v_released + v_amount;
         END IF;
-        FOR i IN 1 .. coalesce(array_length(v_entry_amounts, 1), 0) LOOP
-            INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
-            VALUES (v_op_id, v_hold.account_id, v_entry_grants[i], v_entry_buckets[i], v_entry_types[i],
-                    v_entry_amounts[i], p_now);
-        END LOOP;
-        FOR i IN 1 .. coalesce(array_length(v_grant_ids, 1), 0) LOOP
-            CONTINUE WHEN v_grant_takes[i] = 0;
-            UPDATE credit_grants g SET remaining = g.remaining - v_grant_takes[i] WHERE g.id = v_grant_ids[i];
-        END LOOP;
-        -- One shape for both kinds: a capture adds to ``captured``, a release to ``released``.
-        v_captures := CASE WHEN v_kind = 'capture' THEN 1 ELSE 0 END;
-        FOR i IN 1 .. coalesce(array_length(v_alloc_ids, 1), 0) LOOP
-            UPDATE hold_allocations a SET captured = a.captured + v_captures * v_alloc_takes[i],
-                   released = a.released + (1 - v_captures) * v_alloc_takes[i]
-             WHERE a.id = v_alloc_ids[i];
-        END LOOP;
         v_outstanding := v_outstanding - v_amount;
-        UPDATE credit_holds h SET captured = h.captured + v_captures * v_amount,
-               released = h.released + (1 - v_captures) * v_amount,
+        status := 'created'; operation_id := v_op_id; amount := v_amount; outstanding := v_outstanding;
+        RETURN NEXT;
+    END LOOP settlements;
+    -- The shared rows, once: allocations, grants (locked above), the hold.
+    FOR i IN 1 .. v_count LOOP
+        IF a_captured[i] <> 0 OR a_released[i] <> 0 THEN
+            UPDATE hold_allocations a SET captured = a.captured + a_captured[i],
+                   released = a.released + a_released[i]
+             WHERE a.id = a_ids[i];
+        END IF;
+        IF a_gone[i] <> 0 THEN
+            UPDATE credit_grants g SET remaining = g.remaining - a_gone[i] WHERE g.id = a_grants[i];
+        END IF;
+    END LOOP;
+    IF v_captured <> 0 OR v_released <> 0 THEN
+        UPDATE credit_holds h SET captured = h.captured + v_captured, released = h.released + v_released,
                state = CASE WHEN v_outstanding = 0 THEN 'closed' ELSE h.state END,
                closed_at = CASE WHEN v_outstanding = 0 AND h.state = 'open' THEN p_now ELSE h.closed_at END
          WHERE h.id = p_hold_id;
-        status := 'created'; operation_id := v_op_id; amount := v_amount; outstanding := v_outstanding;
-        RETURN NEXT;
-    END LOOP;
+    END IF;
+    IF v_refusal THEN
+        RETURN NEXT;  -- the refusal, after what was settled before it
+    END IF;
 END;
 $$;

@@ -1,11 +1,12 @@
-"""The ledger functions' one home is now ``showfloor/server/ledger/sql/*.sql``; unlock settlement is Python.
+"""PostgreSQL functions from the package's ``.sql`` files, their one home (``db.sql_functions``).
 
 * ``ledger_spend`` gains ``p_account_locked`` (a caller already holding the account row lock takes no
   second one) and ``ledger_settle`` settles a batch of captures and releases of one hold in one call. Both
-  are installed from the package's ``.sql`` files (``ledger.functions.install``), the only place their text
+  are installed from the package's ``.sql`` files (``db.sql_functions.install``), the only place their text
   lives; a change to a file ships with a migration that installs it again.
-* ``unlock_settle_items`` and ``unlock_finish_task`` (0009) are dropped: contact-unlock settlement runs in
-  Python on both databases (``unlocks.settlement``), one ``ledger_settle`` call per group of items.
+* ``unlock_settle_items`` and ``unlock_finish_task`` (0009) give way to ``unlock_settle``
+  (``unlocks/sql/unlock_settle.sql``): a group of one task's items with one ``ledger_settle`` call; the
+  task is closed by the Python ``unlocks.settlement.finish_task``.
 
 Revision ID: 0011
 Revises: 0010
@@ -21,7 +22,7 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
-from showfloor.server.ledger import functions
+from showfloor.server.db import sql_functions
 
 revision = "0011"
 down_revision = "0010"
@@ -35,6 +36,7 @@ NEW_SETTLE = (
     "ledger_settle(bigint, text[], bigint[], text[], timestamptz, bigint, boolean[], bigint[], text[], "
     "text[], text[], text[])"
 )
+NEW_UNLOCK_SETTLE = "unlock_settle(bigint[], text[], text[], text[], timestamptz)"
 UNLOCK_FUNCTIONS = (
     "unlock_settle_items(bigint[], text[], text[], text[], timestamptz)",
     "unlock_finish_task(bigint, timestamptz)",
@@ -46,7 +48,7 @@ def upgrade() -> None:
         return  # SQLite runs the Python twins
     for signature in (*UNLOCK_FUNCTIONS, OLD_SPEND, OLD_SETTLE):
         op.execute(f"DROP FUNCTION IF EXISTS {signature}")
-    functions.install(op.get_bind())
+    sql_functions.install(op.get_bind())
 
 
 def _migration(name: str) -> ModuleType:
@@ -64,6 +66,7 @@ def downgrade() -> None:
         return
     op.execute(f"DROP FUNCTION IF EXISTS {NEW_SPEND}")
     op.execute(f"DROP FUNCTION IF EXISTS {NEW_SETTLE}")
+    op.execute(f"DROP FUNCTION IF EXISTS {NEW_UNLOCK_SETTLE}")
     previous = _migration("0008")
     op.execute(previous.SPEND)
     op.execute(previous.SETTLE)

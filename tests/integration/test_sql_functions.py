@@ -1,5 +1,6 @@
-"""The ledger's PostgreSQL functions have one home: ``showfloor/server/ledger/sql/*.sql``. The database the
-migrations built holds exactly that text (no stale copy from an older migration), one overload each."""
+"""The PostgreSQL functions have one home each: their ``sql/*.sql`` file in the package
+(``db.sql_functions``). The database the migrations built holds exactly that text (no stale copy from an
+older migration), one overload each."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import uuid
 from sqlalchemy import text
 
 from showfloor.server.db.uow import Database
-from showfloor.server.ledger import functions
+from showfloor.server.db import sql_functions
 
 
-async def test_each_ledger_function_is_exactly_its_file(pg_db: Database) -> None:
+async def test_each_function_is_exactly_its_file(pg_db: Database) -> None:
     probe = f"probe_{uuid.uuid4().hex[:8]}"
     async with pg_db.engine.connect() as conn:
         # The file installed into a scratch schema: its full definition (arguments, results, language,
@@ -19,10 +20,10 @@ async def test_each_ledger_function_is_exactly_its_file(pg_db: Database) -> None
         await conn.execute(text(f'CREATE SCHEMA "{probe}"'))
         try:
             await conn.execute(text(f'SET search_path TO "{probe}"'))
-            for name in functions.FUNCTIONS:
-                await conn.exec_driver_sql(functions.source(name))
+            for package, name in sql_functions.FUNCTIONS:
+                await conn.exec_driver_sql(sql_functions.source(package, name))
             await conn.execute(text("SET search_path TO public"))
-            for name in functions.FUNCTIONS:
+            for package, name in sql_functions.FUNCTIONS:
                 installed = (
                     await conn.execute(
                         text(
@@ -35,7 +36,7 @@ async def test_each_ledger_function_is_exactly_its_file(pg_db: Database) -> None
                 ).all()
                 by_schema = {schema: (definition, body) for schema, definition, body in installed}
                 assert sorted(by_schema) == [probe, "public"], f"one {name} in public, none elsewhere"
-                assert by_schema["public"][1] == functions.body(name)
+                assert by_schema["public"][1] == sql_functions.body(package, name)
                 expected = by_schema[probe][0].replace(f"{probe}.", "public.")
                 assert by_schema["public"][0] == expected
         finally:
@@ -44,6 +45,6 @@ async def test_each_ledger_function_is_exactly_its_file(pg_db: Database) -> None
 
 
 async def test_the_body_is_read_from_the_file() -> None:
-    for name in functions.FUNCTIONS:
-        assert f"FUNCTION {name}(" in functions.source(name)
-        assert functions.body(name).strip().startswith("DECLARE")
+    for package, name in sql_functions.FUNCTIONS:
+        assert f"FUNCTION {name}(" in sql_functions.source(package, name)
+        assert sql_functions.body(package, name).strip().startswith("DECLARE")
