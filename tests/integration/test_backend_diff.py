@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule, run_state_machine_as_test
 
@@ -36,6 +36,7 @@ SETTINGS = settings(
     max_examples=10,
     stateful_step_count=30,
     deadline=None,
+    phases=[phase for phase in Phase if phase != Phase.explain],  # its hints add time, not clues, here
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 # Steps by weight (Hypothesis draws the first ones a little more often). A capture or a release needs a
