@@ -65,7 +65,8 @@ def test_the_reference_folder_defaults_to_the_shared_folder_beside_the_checkout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(reference.SETTING, raising=False)
-    assert reference.reference_dir() == REPO_ROOT.parent / "shared" / "reference" / "lensmor-api-doc"
+    beside = REPO_ROOT.parent / "shared" / "reference" / "lensmor-api-doc"
+    assert reference.reference_dir() == beside.resolve()  # (a link there is followed)
 
 
 def test_a_relative_reference_folder_is_taken_from_the_repository_root(
@@ -73,7 +74,7 @@ def test_a_relative_reference_folder_is_taken_from_the_repository_root(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # not the working directory
     monkeypatch.setenv(reference.SETTING, "docs")
-    assert reference.reference_dir() == REPO_ROOT / "docs"
+    assert reference.reference_dir() == (REPO_ROOT / "docs").resolve()
     monkeypatch.setenv(reference.SETTING, str(tmp_path))
     assert reference.reference_dir() == tmp_path.resolve()
 
