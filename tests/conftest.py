@@ -36,6 +36,8 @@ if os.environ.get("CI"):
 
 PG_ADMIN_DSN = os.environ.get("SHOWFLOOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]
+# Settings of the test harness itself, kept while each test runs without the app's SHOWFLOOR_* variables.
+HARNESS_SETTINGS = {"SHOWFLOOR_TEST_PG_DSN", "SHOWFLOOR_REFERENCE_DIR"}
 
 
 def pg_url(dbname: str) -> str:
@@ -211,6 +213,6 @@ def client(app_client: httpx.AsyncClient, account: AccountFixture) -> httpx.Asyn
 @pytest.fixture(autouse=True)
 def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in list(os.environ):
-        if key.startswith("SHOWFLOOR_") and key != "SHOWFLOOR_TEST_PG_DSN":
+        if key.startswith("SHOWFLOOR_") and key not in HARNESS_SETTINGS:
             monkeypatch.delenv(key)
     yield

@@ -1,20 +1,17 @@
-"""Validate response bodies against the reference's openapi.json component schemas (read at test time)."""
+"""Validate response bodies against the reference's openapi.json component schemas (read at test time,
+from ``SHOWFLOOR_REFERENCE_DIR``: see tests/reference.py)."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-OPENAPI = Path("/work/shared/reference/lensmor-api-doc/openapi.json")
+from tests.reference import openapi
 
 
-@cache
 def _components() -> dict[str, Any]:
-    components: dict[str, Any] = json.loads(OPENAPI.read_text())["components"]
+    components: dict[str, Any] = openapi()["components"]
     return components
 
 

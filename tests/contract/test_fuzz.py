@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.fuzz_server import migrate, running_server, seed
-from tests.contract.spec import REPO_ROOT
+from tests.reference import REPO_ROOT
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from showfloor.server.app import create_app
 from showfloor.server.config import Settings
 from tests.contract.spec import NOT_OFFERED, offered_operations, operations
+from tests.reference import REPO_ROOT
 
 
 def _served() -> set[tuple[str, str]]:
@@ -24,8 +25,6 @@ def test_every_documented_operation_is_served() -> None:
 
 
 def test_ai_features_are_listed_as_not_offered_in_the_docs() -> None:
-    from tests.contract.spec import REPO_ROOT
-
     text = (REPO_ROOT / "docs" / "compatibility.md").read_text()
     for _method, path in NOT_OFFERED:
         assert path in text, f"{path} is not listed in docs/compatibility.md"

@@ -15,8 +15,9 @@ from showfloor.server.models.access import LinkedinActivityUnlock
 from showfloor.server.models.catalog import Personnel
 from tests.conftest import AccountFixture, new_account
 from tests.factories import attend, make_event, make_exhibitor, make_person
-from tests.integration.test_catalog_personnel import NO_KEY, assert_schema
+from tests.integration.test_catalog_personnel import NO_KEY
 from tests.integration.test_foundation import assert_error_body
+from tests.schema_check import assert_matches
 
 URL = "/external/contacts/search"
 
@@ -41,7 +42,7 @@ async def search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
     resp = await client.get(URL, params=params)
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
-    assert_schema(body, "ContactPage")
+    assert_matches(body, "ContactPage")
     return body
 
 

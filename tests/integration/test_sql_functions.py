@@ -8,8 +8,8 @@ import uuid
 
 from sqlalchemy import text
 
-from showfloor.server.db.uow import Database
 from showfloor.server.db import sql_functions
+from showfloor.server.db.uow import Database
 
 
 async def test_each_function_is_exactly_its_file(pg_db: Database) -> None:

@@ -4,7 +4,7 @@ Replay by operation key; read the active grants with their outstanding holds; re
 cannot pay (``balance.can_pay``; never an unlimited account); spend in spending order. A debit lowers each
 grant's ``remaining``; a hold reserves through one allocation per grant and changes no ``remaining``. An
 unlimited account's shortfall is recorded against no grant, so every charge is still written down.
-``tests/integration/test_ledger_backends.py`` drives both twins side by side.
+``tests/integration/test_backend_diff.py`` drives both twins side by side.
 """
 
 from __future__ import annotations
