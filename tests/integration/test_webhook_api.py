@@ -221,7 +221,7 @@ async def test_webhook_routes_need_a_key(app_client: httpx.AsyncClient) -> None:
 
 
 def test_every_event_type_is_documented() -> None:
-    from tests.contract.spec import REPO_ROOT
+    from tests.reference import REPO_ROOT
 
     text = (REPO_ROOT / "docs" / "webhooks.md").read_text()
     for event_type in EVENT_TYPES:
