@@ -5,7 +5,8 @@
 1. restart  — PostgreSQL stopped (``pg_ctl stop -m fast``) and started under a paid-action load against one
    ``showfloor serve`` (tests/e2e/db_restart_drill.py). Requests the SDK gave up on are resent with their
    original Idempotency-Key for up to --resolve-seconds (a key claimed just before the database went away
-   stays "running" for the server's 60 s lease), so each ends with a definitive answer.
+   stays "running" for the server's lease, ``RUNNING_LEASE`` in paid/idempotency.py), so each ends with a
+   definitive answer.
 2. provider — the enrichment provider down for a while, then down longer than the attempt limit
    (tests/e2e/provider_outage_drill.py).
 3. worker   — a ``showfloor worker`` SIGKILLed mid-batch, then a new one started (the mechanics of
