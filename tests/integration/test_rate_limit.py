@@ -72,13 +72,19 @@ async def _redis_available() -> bool:
         await client.aclose()
 
 
-async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_url: str) -> None:
+async def redis_or_skip() -> None:
     if not await _redis_available():
         if os.environ.get("CI"):
             pytest.fail("Redis is not reachable on 127.0.0.1:6379 and CI is set")
         pytest.skip("Redis not reachable")
+
+
+async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_url: str) -> None:
+    await redis_or_skip()
     acct = await new_account(db)  # a fresh key: its counter starts at zero in Redis
-    settings = test_settings(db_url, rate_limit_enabled=True, rate_limit_per_key=3, redis_url=REDIS_URL)
+    settings = test_settings(
+        db_url, rate_limit_enabled=True, rate_limit_per_key=3, redis_url=REDIS_URL, redis_timeout_ms=2000
+    )
     async with serve(settings) as one, serve(settings) as two:
         assert (await one.get("/external/credits/balance", headers=acct.headers)).status_code == 200
         assert (await two.get("/external/credits/balance", headers=acct.headers)).status_code == 200

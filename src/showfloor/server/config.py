@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Set to share rate-limit counters between server processes (e.g. redis://127.0.0.1:6379/0).
     redis_url: str | None = None
+    # Redis is optional at run time: each check waits at most this long; on a refusal, error or timeout
+    # the process counts rate limits locally and asks Redis again every ``redis_retry_seconds``; the
+    # degradation is logged at most once per ``redis_degraded_log_seconds`` (docs/operations.md).
+    redis_timeout_ms: float = Field(default=100.0, gt=0, le=10_000)
+    redis_retry_seconds: float = Field(default=5.0, ge=0)
+    redis_degraded_log_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

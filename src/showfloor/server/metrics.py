@@ -63,6 +63,17 @@ TASK_ITEMS = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Redis (rate-limit counters) health, per process (src/showfloor/server/api/redis_health.py).
+REDIS_DEGRADED = Gauge(
+    "showfloor_redis_degraded",
+    "1 while this process cannot use Redis and counts rate limits on its own.",
+    multiprocess_mode="livemax",
+)
+RATE_LIMIT_LOCAL_CHECKS = Counter(
+    "showfloor_rate_limit_local_checks_total",
+    "Rate-limit checks counted in process memory because Redis was unavailable or slow.",
+)
+
 # Modules that own other database-derived gauges register a refresher here (e.g. unlock tasks).
 GaugeRefresher = Callable[[AsyncSession], Awaitable[None]]
 GAUGE_REFRESHERS: list[GaugeRefresher] = []
