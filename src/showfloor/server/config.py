@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     redis_timeout_ms: float = Field(default=100.0, gt=0, le=10_000)
     redis_retry_seconds: float = Field(default=5.0, ge=0)
     redis_degraded_log_seconds: float = Field(default=60.0, gt=0)
+    # Every Redis key starts with this and a colon, so deployments (staging, production) can share a Redis.
+    redis_key_prefix: str = Field(default="showfloor", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -49,7 +49,9 @@ class RateLimiter:
         self._shared: FixedWindowRateLimiter | None = None
         self.redis: RedisHealth | None = None
         if settings.redis_url:
-            shared = storage_from_string("async+" + settings.redis_url, wrap_exceptions=True)
+            shared = storage_from_string(
+                "async+" + settings.redis_url, wrap_exceptions=True, key_prefix=settings.redis_key_prefix
+            )
             self._shared = FixedWindowRateLimiter(shared)
             self.redis = RedisHealth(settings.redis_retry_seconds, settings.redis_degraded_log_seconds)
         self._timeout = settings.redis_timeout_ms / 1000
