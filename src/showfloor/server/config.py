@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     redis_retry_seconds: float = Field(default=5.0, ge=0)
     redis_degraded_log_seconds: float = Field(default=60.0, gt=0)
     # Every Redis key starts with this and a colon, so deployments (staging, production) can share a Redis.
-    redis_key_prefix: str = Field(default="showfloor", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    redis_key_prefix: str = Field(
+        default="showfloor", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
