@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     rate_limit_per_ip: int = Field(default=600, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
 
+    # ``/metrics`` is never open on the API port: it answers on its own listener (``serve --metrics-port``;
+    # that listener serves only /metrics, /healthz, /readyz) or, on the API port, only to
+    # ``Authorization: Bearer <metrics_token>``. Neither set: no metrics over HTTP (docs/operations.md).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_token: str | None = Field(default=None, min_length=16)
+
     # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
     # Rows of a locked event's exhibitor and personnel lists that a preview shows.
     preview_limit: int = Field(default=50, ge=0)
