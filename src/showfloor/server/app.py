@@ -16,6 +16,7 @@ from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
 from showfloor.server.api.query_params import reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
+from showfloor.server.api.request_guard import RequestGuardMiddleware
 from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
 from showfloor.server.console import install_console
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     for router in ROUTERS:
         app.include_router(router)
     install_console(app)
+    # Inside the request context (its request id is the error bodies' traceId), before any routing.
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_openapi(app)
     return app
