@@ -6,12 +6,13 @@
 * **Key before body.** A request to ``/external/*`` that carries a body but no well-formed
   ``Authorization: Bearer …`` header answers 401 without a byte of its body being read (FastAPI reads
   and parses a route's body before it runs the authentication dependency).
-* **Storable text.** A NUL character or a lone UTF-16 surrogate in the path, the query string or a
-  JSON/form body answers 400 ``INVALID_REQUEST``: PostgreSQL cannot store either in ``text`` (and the
-  driver cannot even encode a surrogate), so such input would otherwise fail deep in a query as a 500.
-  Overlong or invalid UTF-8 in the path or query is already replaced by U+FFFD when it is decoded, and a
-  JSON body can only smuggle these characters in as ``\\u`` escapes (raw control characters and invalid
-  UTF-8 are not JSON), which is why the body is parsed here only when it contains a ``\\u``.
+* **Storable text** (docs/compatibility.md, "Request limits and hostile input"). A NUL character or
+  a lone UTF-16 surrogate in the path, the query string or a JSON/form body, or a JSON body that is not
+  valid UTF-8, answers 400 ``INVALID_REQUEST``: PostgreSQL cannot store either character in ``text``
+  (and the driver cannot even encode a surrogate), so such input would otherwise fail deep in a query
+  as a 500. Invalid UTF-8 in the path or query is replaced by U+FFFD when it is decoded, and a valid
+  UTF-8 JSON body can only carry these characters as ``\\u`` escapes (raw control characters are not
+  JSON), which is why the body is parsed here only when it contains a ``\\u``.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class RequestGuardMiddleware:
 
 
 _HEADERS = frozenset({b"content-length", b"transfer-encoding", b"authorization", b"content-type"})
-_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired UTF-16 surrogates"
+_TEXT_MESSAGE = "Text must be valid UTF-8 without NUL characters or unpaired UTF-16 surrogates"
 
 
 def _content_length(raw: bytes | None) -> int | None:
@@ -123,6 +124,11 @@ def _unstorable_in_body(body: bytes, content_type: bytes) -> bool:
     content_type = content_type.lower()
     if content_type.startswith(b"application/x-www-form-urlencoded"):
         return _ENCODED_NUL in body or b"\x00" in body
+    if not body.isascii():
+        try:
+            body.decode("utf-8")  # JSON is UTF-8 (RFC 8259); overlong forms and encoded surrogates are not
+        except UnicodeDecodeError:
+            return True
     if _JSON_ESCAPE not in body:
         return False
     try:
