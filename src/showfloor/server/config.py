@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     console_login_failures_per_ip: int = Field(default=20, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
 
+    # Edge limits (issue 15, docs/operations.md "Request limits and timeouts"). A request body larger
+    # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
+    # (2,000 contact ids) is far smaller.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
