@@ -153,16 +153,23 @@ GROUPS = (
 )
 
 
+def _group(filename: str, name: str) -> str:
+    where = f"{filename}:{name}"
+    return next((label for label, marks in GROUPS if any(m in where for m in marks)), "other Python")
+
+
 def profile_shares(profile: cProfile.Profile) -> list[tuple[str, float]]:
-    """Share of the profiled time (own time of each function) per package group, largest first."""
-    stats = pstats.Stats(profile)
+    """Share of the profiled CPU time per package group, largest first. A function's own time counts
+    for its package; a builtin's (``len``, ``isinstance``, a C method) for the package of its caller."""
+    stats: dict[Any, Any] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     totals: dict[str, float] = {}
-    for (filename, _line, name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        where = f"{filename}:{name}"
-        group = next(
-            (label for label, marks in GROUPS if any(m in where for m in marks)),
-            "other (builtins, greenlet, …)",
-        )
-        totals[group] = totals.get(group, 0.0) + own
+    for (filename, _line, name), (_cc, _nc, own, _cum, callers) in stats.items():
+        if filename != "~":
+            group = _group(filename, name)
+            totals[group] = totals.get(group, 0.0) + own
+            continue
+        for (caller_file, _l, caller_name), edge in callers.items():
+            group = _group(caller_file, caller_name) if caller_file != "~" else "other Python"
+            totals[group] = totals.get(group, 0.0) + edge[2]
     whole = sum(totals.values()) or 1.0
     return sorted(((g, t / whole) for g, t in totals.items()), key=lambda x: -x[1])
