@@ -17,28 +17,16 @@ UNLOCK_CONTACT_EMAILS = "unlock_contact_emails"
 UNLOCK_CONTACT_PHONES = "unlock_contact_phones"
 SEARCH_EXHIBITOR_EVENTS = "search_exhibitor_events"
 SEARCH_PERSONNEL_EVENTS_BY_NAME = "search_personnel_events_by_name"
-# The contract has no precheck type for company search: it is quoted from its known price.
+# The contract has no precheck type for company search; this server answers it (an extension).
 SEARCH_COMPANY = "search_exhibitors_by_company_name"
-KNOWN_PRICES: dict[str, int] = {SEARCH_COMPANY: 50}
 
 Confirm = Callable[[Quote], bool]
 
 
 def quote(ctx: Context, /, action_type: str, **params: Any) -> Op[Quote]:
-    """What ``action_type`` would cost now, with the current total balance. Spends nothing."""
+    """What ``action_type`` would cost now, with the current total balance. Spends nothing. Every price
+    comes from the server's precheck (the account's plan), never from a table in the SDK."""
     balance = (yield from credits.balance(ctx)).totalBalance
-    if action_type in KNOWN_PRICES:
-        cost = KNOWN_PRICES[action_type]
-        allowed = cost <= balance
-        return Quote(
-            action_type=action_type,
-            allowed=allowed,
-            should_charge=True,
-            cost=cost,
-            balance=balance,
-            reason="ok" if allowed else "insufficient_balance",
-            detail={"source": "known_price"},
-        )
     pre = yield from actions.precheck(ctx, action_type, params)
     return Quote(
         action_type=pre.action_type or action_type,

@@ -50,6 +50,35 @@ class CreditTransaction(Model):
     operationId: str | None = None
 
 
+class CreditActivity(Model):
+    """One row of ``GET /external/credits/activity``: one customer-visible operation (a contact unlock
+    task with its hold, captures and releases is one row). ``credits`` is what ``type`` says (spent,
+    granted, expired, voided, refunded; never negative); ``balanceChange`` its signed effect."""
+
+    operationId: str
+    occurredAt: int | None = None
+    occurredAtIso: str | None = None
+    type: str | None = None
+    action: str | None = None
+    label: str | None = None
+    description: str | None = None
+    credits: int = 0
+    balanceChange: int = 0
+    businessCode: str | None = None
+    callSource: str | None = None
+    apiKeyPrefix: str | None = None
+    taskId: str | None = None
+    eventId: str | None = None
+    resourceType: str | None = None
+    resourceId: str | None = None
+    delivered: int | None = None
+    unitCredits: int | None = None
+    held: int | None = None
+    released: int | None = None
+    pending: int | None = None
+    bucket: str | None = None
+
+
 class Page(Model, Generic[T]):
     """The contract's page envelope. Extra top-level keys (``semantics``, ``matchedExhibitors``,
     ``attendance_identity`` …) stay readable as attributes."""

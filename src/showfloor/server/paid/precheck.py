@@ -151,6 +151,14 @@ class _Precheck:
         d = decide_search(Action.EXHIBITOR_EVENT_SEARCH, self.call_source, wallet.prices)
         return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
+    async def search_exhibitors_by_company_name(self, params: dict[str, Any]) -> Decision:
+        """Our extension (docs/compatibility.md): the contract has no precheck type for company search."""
+        if "company_name" in params and _text_param(params, "company_name") is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
+        wallet = await self.wallet()
+        d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
+        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+
     async def search_personnel_events_by_name(self, params: dict[str, Any]) -> Decision:
         name = _text_param(params, "person_name")
         if name is None or len(name) > MAX_NAME_LENGTH:
@@ -191,6 +199,7 @@ HANDLERS: dict[str, Handler] = {
     "unlock_contact_phones": _Precheck.unlock_contact_phones,
     "search_exhibitor_events": _Precheck.search_exhibitor_events,
     "search_personnel_events_by_name": _Precheck.search_personnel_events_by_name,
+    "search_exhibitors_by_company_name": _Precheck.search_exhibitors_by_company_name,
     "integration_status": _Precheck.integration,
     "integration_export_contacts": _Precheck.integration,
     "integration_export_exhibitors": _Precheck.integration,
