@@ -17,4 +17,5 @@ NAV: list[NavItem] = [
     NavItem("events", "Events", "/console/events"),
     NavItem("contacts", "Contacts", "/console/contacts"),
     NavItem("keys", "API keys", "/console/keys"),
+    NavItem("webhooks", "Webhooks", "/console/webhooks"),
 ]
