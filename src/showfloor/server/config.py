@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     console_login_failures_per_ip: int = Field(default=20, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
 
+    # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
+    agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
