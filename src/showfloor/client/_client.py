@@ -14,6 +14,7 @@ from showfloor.client._config import RetryPolicy, resolve_config
 from showfloor.client._methods import async_method, sync_method
 from showfloor.client._transport import AsyncDriver, Context, SyncDriver
 from showfloor.client.resources.actions import Actions, AsyncActions
+from showfloor.client.resources.agent_quotes import AgentQuotes, AsyncAgentQuotes
 from showfloor.client.resources.contacts import AsyncContacts, Contacts
 from showfloor.client.resources.credits import AsyncCredits, Credits
 from showfloor.client.resources.events import AsyncEvents, Events
@@ -88,6 +89,7 @@ class Client:
         self.exhibitors = Exhibitors(self._driver)
         self.personnel = Personnel(self._driver)
         self.contacts = Contacts(self._driver)
+        self.agent_quotes = AgentQuotes(self._driver)
 
     @property
     def base_url(self) -> str:
@@ -160,6 +162,7 @@ class AsyncClient:
         self.exhibitors = AsyncExhibitors(self._driver)
         self.personnel = AsyncPersonnel(self._driver)
         self.contacts = AsyncContacts(self._driver)
+        self.agent_quotes = AsyncAgentQuotes(self._driver)
 
     @property
     def base_url(self) -> str:

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # (2,000 contact ids) is far smaller.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
 
+    # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
+    agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from showfloor.cli.admin import agent_keys as _agent_keys  # noqa: F401  (adds keys set-agent-budget, set-scope)
 from showfloor.cli.admin._runtime import console, run_with_db
 from showfloor.cli.admin.accounts import accounts_app, keys_app
 from showfloor.cli.admin.catalog import catalog_app
