@@ -9,14 +9,17 @@ import httpx
 from fastapi.routing import APIRoute
 from sqlalchemy import select, update
 
+from showfloor.server.agents import quotes
+from showfloor.server.config import Settings
 from showfloor.server.console.routes import ROUTERS
 from showfloor.server.db.uow import Database
-from showfloor.server.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from showfloor.server.models import AgentQuote, ApiKey, WebhookDelivery, WebhookEndpoint
 from showfloor.server.notify.events import CREDITS_GRANTED, emit
 from showfloor.server.notify.outbox import dispatch
 from tests.conftest import AccountFixture
 from tests.console.support import page_csrf, sign_in
 from tests.console.test_pages import _event_with_people, _unlock_emails
+from tests.integration.agent_support import principal_of
 from tests.integration.paid_support import give
 from tests.integration.unlock_support import drain
 
@@ -39,6 +42,7 @@ def _console_routes_with_ids() -> set[tuple[str, str]]:
 async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
     app_client: httpx.AsyncClient,
     db: Database,
+    settings: Settings,
     owner: AccountFixture,
     other: AccountFixture,
 ) -> None:
@@ -50,6 +54,11 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
     task_id = task.rsplit("/", 1)[1]
     hook_id, delivery_id = await _endpoint_with_a_delivery(app_client, db, owner.id)
     hook = f"/console/webhooks/{hook_id}"
+    agent = await principal_of(db, owner.key)
+    quote = await quotes.create_quote(
+        db, settings, agent, "unlock_event_contacts", {"event_id": str(event_id)}
+    )
+    approval = f"/console/approvals/{quote['quote_id']}"
     owners_urls = {
         ("GET", "/console/tasks/{kind}/{task_id}"): [task, f"/console/tasks/phone/{task_id}"],
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
@@ -62,11 +71,14 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         ("POST", "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"): [
             f"{hook}/deliveries/{delivery_id}/redeliver"
         ],
+        ("GET", "/console/approvals/{quote_id}"): [approval],
+        ("POST", "/console/approvals/{quote_id}/approve"): [approval + "/approve"],
+        ("POST", "/console/approvals/{quote_id}/refuse"): [approval + "/refuse"],
     }
     walked = {(m, p) for m, p in _console_routes_with_ids() if p not in CATALOG_ROUTES}
     assert walked == set(owners_urls), "a console route with an id is missing from this test"
 
-    for path in (task, task + "/progress", hook):  # the owner sees them
+    for path in (task, task + "/progress", hook, approval):  # the owner sees them
         assert (await app_client.get(path)).status_code == 200, path
     app_client.cookies.clear()
     assert (await sign_in(app_client, "other@example.com")).status_code == 303
@@ -85,7 +97,10 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         assert (endpoint.status, endpoint.previous_secret) == ("enabled", None)
         states = set((await session.scalars(select(WebhookDelivery.state))).all())
         assert states == {"failed"}  # not redelivered
+        row = (await session.scalars(select(AgentQuote))).one()  # neither approved nor refused
+        assert (row.status, row.approved_via) == ("pending", None)
     assert "No webhook endpoint yet." in (await app_client.get("/console/webhooks")).text
+    assert quote["quote_id"] not in (await app_client.get("/console/approvals")).text
 
 
 async def _endpoint_with_a_delivery(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import auth, contacts, events, keys, overview, webhooks
+from showfloor.server.console.routes import approvals, auth, contacts, events, keys, overview, webhooks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -11,4 +11,5 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     keys.router,
     webhooks.router,
+    approvals.router,
 ]
