@@ -63,6 +63,7 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         ("GET", "/console/tasks/{kind}/{task_id}"): [task, f"/console/tasks/phone/{task_id}"],
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
         ("POST", "/console/keys/{key_id}/revoke"): [f"/console/keys/{owner.key_id}/revoke"],
+        ("POST", "/console/keys/{key_id}/agent-policy"): [f"/console/keys/{owner.key_id}/agent-policy"],
         ("GET", "/console/webhooks/{endpoint_id}"): [hook],
         ("POST", "/console/webhooks/{endpoint_id}/disable"): [hook + "/disable"],
         ("POST", "/console/webhooks/{endpoint_id}/enable"): [hook + "/enable"],
@@ -88,11 +89,14 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
             if method == "GET":
                 response = await app_client.get(url)
             else:
-                response = await app_client.post(url, data={"csrf_token": csrf})
+                # with values a form would send, so a route that ignored the account would change something
+                form = {"csrf_token": csrf, "agent_daily_budget": "100", "mcp_only": "on"}
+                response = await app_client.post(url, data=form)
             assert response.status_code == 404, (method, url, response.status_code)
             assert "Not found" in response.text
     async with db.read() as session:
-        assert (await session.scalar(select(ApiKey.revoked_at).where(ApiKey.id == owner.key_id))) is None
+        key = (await session.scalars(select(ApiKey).where(ApiKey.id == owner.key_id))).one()
+        assert (key.revoked_at, key.agent_daily_budget, key.mcp_only) == (None, None, False)
         endpoint = (await session.scalars(select(WebhookEndpoint))).one()  # not deleted, disabled or rotated
         assert (endpoint.status, endpoint.previous_secret) == ("enabled", None)
         states = set((await session.scalars(select(WebhookDelivery.state))).all())
