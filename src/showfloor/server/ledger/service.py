@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.engine import on_postgres
 from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InvalidRequest, NotFound
-from showfloor.server.ledger import functions, holds, spending
+from showfloor.server.db.uow import after_unit
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound, SpendCapExceeded
+from showfloor.server.ledger import functions, holds, spend_caps, spending
 from showfloor.server.ledger.balance import BUCKETS, held_per_grant
 from showfloor.server.ledger.expiry import expire_due
 from showfloor.server.ledger.operations import (
@@ -84,10 +85,45 @@ async def _spend(
 ) -> tuple[OperationResult, int | None]:
     require_positive(amount)
     now = now or utcnow()
-    if on_postgres(session):
-        locked = _account_locked(ctx, wallet)
-        return await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
-    return await spending.spend(session, kind, ctx, amount, op_key, now)
+    try:
+        if on_postgres(session):
+            locked = _account_locked(ctx, wallet)
+            spent = await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
+        else:
+            spent = await spending.spend(session, kind, ctx, amount, op_key, now)
+    except SpendCapExceeded as refusal:
+        _cap_refused(session, ctx, refusal, now)
+        raise
+    result, hold_id, reached = spent
+    if reached:
+        await _caps_reached(session, ctx, reached, now)
+    return result, hold_id
+
+
+def _cap_refused(session: AsyncSession, ctx: ChargeContext, refusal: SpendCapExceeded, now: datetime) -> None:
+    """``spend_cap.reached`` for a refusal: the refusal rolls the caller's unit back, so the event is
+    written right after it, in a unit of its own (``db.uow.after_unit``)."""
+    assert ctx.api_key_id is not None
+    key_id, start = ctx.api_key_id, spend_caps.period_start(refusal.period, now)
+
+    async def emit(session: AsyncSession) -> None:
+        await notify_hooks.spend_cap_reached(
+            session, ctx.account_id, key_id, refusal.period, start, refusal.cap, refusal.spent,
+            refusal.required, now,
+        )  # fmt: skip
+
+    after_unit(session, emit)
+
+
+async def _caps_reached(session: AsyncSession, ctx: ChargeContext, periods: list[str], now: datetime) -> None:
+    """``spend_cap.reached`` for a spend that reached a cap exactly, in the spend's transaction."""
+    assert ctx.api_key_id is not None
+    for use in await spend_caps.uses(session, ctx.api_key_id, now):
+        if use.period in periods:
+            await notify_hooks.spend_cap_reached(
+                session, ctx.account_id, ctx.api_key_id, use.period, use.period_start, use.cap, use.spent,
+                None, now,
+            )  # fmt: skip
 
 
 async def debit(
