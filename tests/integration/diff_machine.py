@@ -169,6 +169,15 @@ class DiffMachine(RuleBasedStateMachine):
 
         self.both("spend caps", f"{daily}/{monthly}{' clear' if clear else ''}", call)
 
+    def set_alerts(self, account: int, thresholds: list[int]) -> None:
+        """Replace the account's balance alert thresholds (an empty list removes them)."""
+        now = self.now
+
+        async def call(side: Side) -> None:
+            await ds.set_alerts(side.db, side.accounts[account], thresholds, now)
+
+        self.both("balance alerts", str(thresholds), call)
+
     def pass_time(self, hours: int, sweep: bool) -> None:
         """The clock moves on (expiry is exact at read time); then, maybe, the expiry sweep runs."""
         self.now += timedelta(hours=hours)

@@ -131,6 +131,7 @@ async def snapshot(side: Side, now: datetime) -> dict[str, Any]:
         "items": sorted(names.item(i) for i in state.items),
         "contacts": sorted(names.contact(c) for c in state.contacts),
         "spend counters": sorted(names.counter(c) for c in state.counters),
+        "balance alerts": sorted((names.account[a.account_id], a.threshold, a.low) for a in state.alerts),
         "spend control events": [names.event(e) for e in state.events],
     }
 

@@ -21,14 +21,15 @@ from showfloor.server.db.base import Base
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
+from showfloor.server.ledger import alerts, spend_caps
 from showfloor.server.ledger import service as ledger
-from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.ledger.service import ChargeContext, HoldResult, OperationResult
 from showfloor.server.models import (
     Account,
     ApiKeySpendCounter,
+    BalanceAlert,
     ContactUnlock,
     CreditGrant,
     CreditHold,
@@ -204,6 +205,7 @@ class State:
     contacts: list[Any]
     balances: list[tuple[Any, ...]]
     counters: list[Any]  # spend cap counters: (api_key_id, period, period_start, spent)
+    alerts: list[Any]  # balance alert states: (account_id, threshold, low, updated_at)
     events: list[Any]  # outbox events of the spend controls: (type, payload, dedup_key), in id order
 
 
@@ -230,6 +232,7 @@ async def read_state(db: Database, account_ids: list[int], now: datetime) -> Sta
             contacts=await rows(ContactUnlock),
             balances=balances,
             counters=list((await session.execute(select(ApiKeySpendCounter.__table__))).all()),
+            alerts=list((await session.execute(select(BalanceAlert.__table__))).all()),
             events=list(
                 (
                     await session.execute(
@@ -250,6 +253,11 @@ async def set_caps(
 ) -> None:
     async with db.write() as session:
         await spend_caps.set_caps(session, api_key_id, now, daily=daily, monthly=monthly, clear=clear)
+
+
+async def set_alerts(db: Database, account_id: int, thresholds: list[int], now: datetime) -> None:
+    async with db.write() as session:
+        await alerts.set_thresholds(session, account_id, thresholds, now)
 
 
 async def reconcile_problems(db: Database, now: datetime) -> list[str]:

@@ -38,3 +38,26 @@ async def test_set_cap_errors_are_clear(db: Database, db_url: str) -> None:
     assert both.returncode == 2
     negative = admin(db_url, "keys", "set-cap", str(acct.key_id), "--daily", "-5")
     assert negative.returncode == 2
+
+
+async def test_set_list_and_clear_balance_alerts(db: Database, db_url: str) -> None:
+    acct = await new_account(db)
+    account = str(acct.id)
+    body = admin_json(db_url, "alerts", "set", "--account", account, "500", "2000")
+    assert body["thresholds"] == [2000, 500]
+    assert [a["kind"] for a in body["alerts"]] == ["threshold", "threshold", "depleted"]
+    assert admin_json(db_url, "alerts", "list", "--account", account) == body
+    table = admin(db_url, "alerts", "list", "--account", account)
+    assert "depleted" in table.stdout and "2000" in table.stdout
+    assert admin_json(db_url, "alerts", "clear", "--account", account) == {"thresholds": [], "alerts": []}
+    assert "No balance alerts." in admin(db_url, "alerts", "list", "--account", account).stdout
+
+
+async def test_alert_errors_are_clear(db: Database, db_url: str) -> None:
+    unknown = admin(db_url, "alerts", "set", "--account", "999999", "100")
+    assert unknown.returncode == 1 and "Account 999999 not found" in unknown.stderr
+    acct = await new_account(db)
+    zero = admin(db_url, "alerts", "set", "--account", str(acct.id), "0")
+    assert zero.returncode == 2
+    none = admin(db_url, "alerts", "set", "--account", str(acct.id))
+    assert none.returncode == 2

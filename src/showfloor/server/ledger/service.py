@@ -22,7 +22,7 @@ from showfloor.server.db.engine import on_postgres
 from showfloor.server.db.locking import for_update
 from showfloor.server.db.uow import after_unit
 from showfloor.server.errors import Conflict, InvalidRequest, NotFound, SpendCapExceeded
-from showfloor.server.ledger import functions, holds, spend_caps, spending
+from showfloor.server.ledger import alerts, functions, holds, spend_caps, spending
 from showfloor.server.ledger.balance import BUCKETS, held_per_grant
 from showfloor.server.ledger.expiry import expire_due
 from showfloor.server.ledger.operations import (
@@ -38,7 +38,7 @@ from showfloor.server.ledger.operations import (
 )
 from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.ledger.wallet import Wallet, open_wallet
-from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
+from showfloor.server.models import Account, CreditGrant, CreditHold, LedgerEntry, LedgerOperation
 from showfloor.server.notify import hooks as notify_hooks
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "HoldSettlement",
     "OperationResult",
     "Wallet",
+    "balance_changed",
     "capture",
     "debit",
     "expire_due",
@@ -97,6 +98,8 @@ async def _spend(
     result, hold_id, reached = spent
     if reached:
         await _caps_reached(session, ctx, reached, now)
+    if not result.replayed:
+        await alerts.evaluate(session, ctx.account_id, now)
     return result, hold_id
 
 
@@ -179,8 +182,21 @@ async def settle_hold(
     if not settlements:
         return []
     if on_postgres(session):
-        return await functions.settle(session, hold_id, settlements, now)
-    return await holds.settle(session, hold_id, settlements, now)
+        results = await functions.settle(session, hold_id, settlements, now)
+    else:
+        results = await holds.settle(session, hold_id, settlements, now)
+    if not all(r.replayed for r in results):
+        account_id = await session.scalar(select(CreditHold.account_id).where(CreditHold.id == hold_id))
+        assert account_id is not None
+        await balance_changed(session, account_id, now)
+    return results
+
+
+async def balance_changed(session: AsyncSession, account_id: int, now: datetime) -> None:
+    """Evaluate the account's balance alerts after a change, in its transaction (``alerts.evaluate``).
+    Every mutation here calls it; a caller that changes the ledger through a SQL function of its own (the
+    unlock settlement on PostgreSQL) calls it after."""
+    await alerts.evaluate(session, account_id, now)
 
 
 async def capture(
@@ -255,6 +271,7 @@ async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: 
         if left == 0:
             break
     await session.flush()
+    await alerts.evaluate(session, original.account_id, now)
     return OperationResult(op.id, amount, replayed=False)
 
 
@@ -344,6 +361,7 @@ async def grant(
     add_entry(session, op, row, "grant", amount, now)
     await session.flush()
     await notify_hooks.credits_granted(session, row)
+    await alerts.evaluate(session, account_id, now)
     return row.id
 
 
@@ -370,4 +388,5 @@ async def void_grant(session: AsyncSession, grant_id: int, op_key: str) -> Opera
         target.remaining -= gone
     target.voided_at = now
     await session.flush()
+    await alerts.evaluate(session, account_id, now)
     return OperationResult(op.id, gone, replayed=False)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.models import CreditGrant
 from showfloor.server.notify.events import (
+    CREDITS_BALANCE_ALERT,
     CREDITS_EXPIRED,
     CREDITS_GRANTED,
     EVENT_UNLOCKED,
@@ -117,3 +118,13 @@ async def spend_cap_reached(
     }
     dedup = f"{SPEND_CAP_REACHED}:key:{api_key_id}:{period}:{period_start.isoformat()}"
     await emit(session, account_id, SPEND_CAP_REACHED, data, dedup_key=dedup, now=now)
+
+
+async def balance_alert(
+    session: AsyncSession, account_id: int, alert: str, threshold: int, balance: int, now: datetime
+) -> None:
+    """The available balance crossed an alert threshold (``ledger.alerts``): ``dropped`` below it,
+    ``depleted`` (threshold 0), or ``recovered`` back to it. Once per crossing: the alert's state row,
+    updated under lock, decides (no dedup key: the same threshold may be crossed again later)."""
+    data = {"alert": alert, "threshold": threshold, "availableBalance": balance}
+    await emit(session, account_id, CREDITS_BALANCE_ALERT, data, now=now)
