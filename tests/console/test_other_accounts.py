@@ -13,7 +13,7 @@ from showfloor.server.agents import quotes
 from showfloor.server.config import Settings
 from showfloor.server.console.routes import ROUTERS
 from showfloor.server.db.uow import Database
-from showfloor.server.models import AgentQuote, ApiKey, WebhookDelivery, WebhookEndpoint
+from showfloor.server.models import AgentQuote, ApiKey, ApiKeySpendCap, WebhookDelivery, WebhookEndpoint
 from showfloor.server.notify.events import CREDITS_GRANTED, emit
 from showfloor.server.notify.outbox import dispatch
 from tests.conftest import AccountFixture
@@ -64,6 +64,7 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
         ("POST", "/console/keys/{key_id}/revoke"): [f"/console/keys/{owner.key_id}/revoke"],
         ("POST", "/console/keys/{key_id}/agent-policy"): [f"/console/keys/{owner.key_id}/agent-policy"],
+        ("POST", "/console/keys/{key_id}/spend-caps"): [f"/console/keys/{owner.key_id}/spend-caps"],
         ("GET", "/console/webhooks/{endpoint_id}"): [hook],
         ("POST", "/console/webhooks/{endpoint_id}/disable"): [hook + "/disable"],
         ("POST", "/console/webhooks/{endpoint_id}/enable"): [hook + "/enable"],
@@ -90,13 +91,14 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
                 response = await app_client.get(url)
             else:
                 # with values a form would send, so a route that ignored the account would change something
-                form = {"csrf_token": csrf, "agent_daily_budget": "100", "mcp_only": "on"}
+                form = {"csrf_token": csrf, "agent_daily_budget": "100", "mcp_only": "on", "daily_cap": "5"}
                 response = await app_client.post(url, data=form)
             assert response.status_code == 404, (method, url, response.status_code)
             assert "Not found" in response.text
     async with db.read() as session:
         key = (await session.scalars(select(ApiKey).where(ApiKey.id == owner.key_id))).one()
         assert (key.revoked_at, key.agent_daily_budget, key.mcp_only) == (None, None, False)
+        assert (await session.scalar(select(ApiKeySpendCap))) is None  # no cap set on the owner's key
         endpoint = (await session.scalars(select(WebhookEndpoint))).one()  # not deleted, disabled or rotated
         assert (endpoint.status, endpoint.previous_secret) == ("enabled", None)
         states = set((await session.scalars(select(WebhookDelivery.state))).all())

@@ -19,4 +19,5 @@ NAV: list[NavItem] = [
     NavItem("keys", "API keys", "/console/keys"),
     NavItem("webhooks", "Webhooks", "/console/webhooks"),
     NavItem("approvals", "Approvals", "/console/approvals"),
+    NavItem("alerts", "Alerts", "/console/alerts"),
 ]

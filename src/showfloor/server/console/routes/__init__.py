@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import approvals, auth, contacts, events, keys, overview, webhooks
+from showfloor.server.console.routes import (
+    alerts,
+    approvals,
+    auth,
+    contacts,
+    events,
+    keys,
+    overview,
+    webhooks,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     keys.router,
     webhooks.router,
     approvals.router,
+    alerts.router,
 ]
