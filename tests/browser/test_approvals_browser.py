@@ -134,3 +134,35 @@ def test_approve_then_the_agent_is_charged_and_refuse_then_it_cannot(page: Page,
     expect(page.locator("#recent tbody tr", has_text=second["quote_id"])).to_contain_text("refused")
     page.get_by_role("link", name="Overview", exact=True).click()
     assert credits_in(page, "#balance-total") == before - first["credits"]  # the approved one only
+
+
+def test_a_keys_agent_policy_and_caps_and_the_balance_alerts(page: Page, site: Site) -> None:
+    key, _ = _agent_quotes(site, 0)  # a fresh key named "claude agent"
+    sign_in(page, site)
+    page.get_by_role("link", name="API keys", exact=True).click()
+    policy = page.locator("form[id^=policy-]", has_text="claude agent").last
+    policy.get_by_label("Daily agent budget").fill("5000")
+    policy.get_by_label("MCP only").check()
+    policy.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("agent policy is saved")
+    caps = page.locator("form[id^=caps-]", has_text="claude agent").last
+    caps.get_by_label("Daily cap").fill("8000")
+    caps.get_by_label("Monthly cap").fill("100000")
+    caps.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("spend caps are saved")
+    row = page.locator("tbody tr", has_text="claude agent").last
+    expect(row.locator(".agent-budget")).to_have_text("5,000 / day")
+    expect(row.locator(".scope")).to_have_text("MCP only")
+    expect(row.locator(".caps")).to_contain_text("8,000 / day")
+    check_accessibility(page)
+    screenshot(page, "keys-limits")
+    assert key.startswith("sk_")
+
+    page.get_by_role("link", name="Alerts", exact=True).click()
+    page.get_by_label("Thresholds in credits").fill("1000, 500000000")
+    page.get_by_role("button", name="Save alerts").click()
+    expect(page.get_by_role("status")).to_contain_text("alerts are saved")
+    expect(page.locator("#alerts tbody tr")).to_have_count(3)  # two thresholds and the zero alert
+    expect(page.locator("#alerts tbody tr", has_text="Below 500,000,000 credits")).to_contain_text("low")
+    check_accessibility(page)
+    screenshot(page, "alerts")
