@@ -146,3 +146,15 @@ async def test_the_raw_ledger_is_one_click_away(
     listed = (await console.get("/external/credits/transactions?pageSize=100", headers=owner.headers)).json()
     assert entries == listed["total"] and entries > 3  # the same entries as the API's transactions
     assert (await console.get("/console/activity/999999")).status_code == 404
+
+
+async def test_the_csv_never_hands_a_spreadsheet_a_formula(
+    console: httpx.AsyncClient, db: Database, owner: AccountFixture
+) -> None:
+    await give_credits(db, owner.id, 100)
+    async with db.write() as session:  # a business code the operator typed, starting like a formula
+        ctx = service.ChargeContext(owner.id, owner.key_id, "api", '=HYPERLINK("x")', None, None)
+        await service.debit(session, ctx, 1, "odd code")
+    rows = list(csv.DictReader(io.StringIO((await console.get("/console/activity.csv")).text)))
+    assert rows[0]["description"].startswith("'=HYPERLINK")
+    assert '=HYPERLINK("x")' in (await console.get("/console/activity")).text.replace("&#34;", '"')

@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from showfloor.server.accounts import service as accounts
 from showfloor.server.catalog.filters import parse_day
 from showfloor.server.console.deps import User
+from showfloor.server.console.formatting import spreadsheet_safe
 from showfloor.server.console.ledger import operations_of
 from showfloor.server.console.web import ConsoleRoute, render
 from showfloor.server.db.uow import Database
@@ -133,11 +134,11 @@ def _csv_row(row: ActivityRow) -> list[object]:
         row.occurred_at.isoformat(),
         row.type,
         row.action,
-        row.description,  # our own words and ids: never starts with a formula character
+        spreadsheet_safe(row.description),  # it may begin with an operator's business code
         row.credits,
         row.balance_change,
-        row.call_source or "",
-        row.api_key_prefix or "",
+        spreadsheet_safe(row.call_source),
+        spreadsheet_safe(row.api_key_prefix),
         row.task_id or "",
         row.event_id or "",
         "" if row.delivered is None else row.delivered,
