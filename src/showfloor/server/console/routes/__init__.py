@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import auth, contacts, events, keys, overview, webhooks
+from showfloor.server.console.routes import activity, auth, contacts, events, keys, overview, webhooks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     overview.router,
+    activity.router,
     events.router,
     contacts.router,
     keys.router,
