@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from showfloor.server.config import Settings
 
 app = typer.Typer(
     help="Showfloor: event-intelligence API server, operator tools and customer CLI.", no_args_is_help=True
@@ -18,6 +21,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Interface of the metrics listener (default: SHOWFLOOR_METRICS_HOST).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve /metrics on this port only, not on the API port (default: SHOWFLOOR_METRICS_PORT)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (uvicorn). Settings come from SHOWFLOOR_* environment variables."""
     from showfloor.server import serving
@@ -27,7 +39,26 @@ def serve(
     if settings.is_sqlite and workers > 1:
         # Each process would run its own embedded worker; that is safe (BEGIN IMMEDIATE), just wasteful.
         os.environ.setdefault("SHOWFLOOR_EMBEDDED_WORKER", "true")
-    serving.serve(host, port, workers)
+    metrics = _metrics_listener(settings, metrics_host, metrics_port, port)
+    serving.serve(host, port, workers, metrics)
+
+
+def _metrics_listener(
+    settings: Settings, host: str | None, port: int | None, api_port: int
+) -> tuple[str, int] | None:
+    """The metrics listener's address, announced to the app processes through the environment."""
+    from showfloor.server import serving
+
+    host = host or settings.metrics_host
+    port = settings.metrics_port if port is None else port
+    if port is None:
+        return None
+    if port == api_port and port != 0:
+        typer.echo("showfloor serve: --metrics-port must differ from --port", err=True)
+        raise typer.Exit(2)
+    port = serving.resolve_port(host, port)
+    os.environ["SHOWFLOOR_METRICS_HOST"], os.environ["SHOWFLOOR_METRICS_PORT"] = host, str(port)
+    return host, port
 
 
 @app.command()

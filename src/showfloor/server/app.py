@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from showfloor import __version__
 from showfloor.server.accounts.key_use import KeyUse
 from showfloor.server.api.errors import install_error_handlers
+from showfloor.server.api.metrics_listener import MetricsListenerOnly
 from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
 from showfloor.server.api.query_params import reject_repeated_scalars
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     install_console(app)
     # Inside the request context (its request id is the error bodies' traceId), before any routing.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    if settings.metrics_port is not None:  # inside the request context (ids, logs)
+        app.add_middleware(MetricsListenerOnly, metrics_port=settings.metrics_port)
     app.add_middleware(RequestContextMiddleware)
     install_openapi(app)
     return app

@@ -17,6 +17,16 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Set to share rate-limit counters between server processes (e.g. redis://127.0.0.1:6379/0).
     redis_url: str | None = None
+    # Redis is optional at run time: each check waits at most this long; on a refusal, error or timeout
+    # the process counts rate limits locally and asks Redis again every ``redis_retry_seconds``; the
+    # degradation is logged at most once per ``redis_degraded_log_seconds`` (docs/operations.md).
+    redis_timeout_ms: float = Field(default=100.0, gt=0, le=10_000)
+    redis_retry_seconds: float = Field(default=5.0, ge=0)
+    redis_degraded_log_seconds: float = Field(default=60.0, gt=0)
+    # Every Redis key starts with this and a colon, so deployments (staging, production) can share a Redis.
+    redis_key_prefix: str = Field(
+        default="showfloor", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -25,6 +35,13 @@ class Settings(BaseSettings):
     rate_limit_per_key: int = Field(default=120, ge=1)
     rate_limit_per_ip: int = Field(default=600, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    # ``/metrics`` is never open on the API port: it answers on its own listener (``serve --metrics-port``;
+    # that listener serves only /metrics, /healthz, /readyz) or, on the API port, only to
+    # ``Authorization: Bearer <metrics_token>``. Neither set: no metrics over HTTP (docs/operations.md).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
     # Rows of a locked event's exhibitor and personnel lists that a preview shows.
@@ -112,6 +129,9 @@ class Settings(BaseSettings):
     # request answers 503; ``showfloor worker`` and admin commands have their own, longer one.
     db_statement_timeout_ms: int = Field(default=5_000, ge=0)
     db_worker_statement_timeout_ms: int = Field(default=60_000, ge=0)
+
+    # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
+    agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
 
     @field_validator("database_url")
     @classmethod
