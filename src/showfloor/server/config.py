@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
     # (2,000 contact ids) is far smaller.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # PostgreSQL statement timeouts in milliseconds (0: none): a statement of an API request (and of the
+    # periodic jobs inside ``serve``) that runs longer is cancelled, its transaction rolled back, and the
+    # request answers 503; ``showfloor worker`` and admin commands have their own, longer one.
+    db_statement_timeout_ms: int = Field(default=5_000, ge=0)
+    db_worker_statement_timeout_ms: int = Field(default=60_000, ge=0)
 
     # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
     agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)

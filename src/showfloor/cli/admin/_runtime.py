@@ -25,7 +25,13 @@ def run_with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     settings = Settings()
 
     async def _main() -> T:
-        db = Database(make_engine(settings.database_url, null_pool=True))
+        db = Database(
+            make_engine(
+                settings.database_url,
+                null_pool=True,
+                statement_timeout_ms=settings.db_worker_statement_timeout_ms,
+            )
+        )
         try:
             return await work(db, settings)
         finally:
