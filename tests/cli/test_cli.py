@@ -141,5 +141,5 @@ def test_prompt_through_a_pseudo_terminal(cli_server: LiveServer, answer: str, c
     account = cli_server.new_account(10_000)
     exit_code, screen = run_in_pty(cli_server, account, ["unlock", "event", cli_server.catalog.event], answer)
     assert exit_code == code, screen
-    assert "Cost:" in screen and "2000" in screen and "Balance:" in screen and "10000" in screen
+    assert "Cost:" in screen and "2,000" in screen and "Balance:" in screen and "10,000" in screen
     assert run_json(cli_server, account, "credits", "balance")["totalBalance"] == 10_000 - spent

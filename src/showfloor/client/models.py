@@ -178,6 +178,7 @@ class Contact(Model):
     companyName: str | None = None
     email: str | None = None
     phone: str | None = None
+    phoneUnlockStatus: str | None = None
 
 
 class PersonnelEvents(Model):

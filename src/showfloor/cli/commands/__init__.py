@@ -15,3 +15,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(credits.app, name="credits")
     app.add_typer(unlock.app, name="unlock")
     app.add_typer(search.app, name="search")
+    # Paid flows and history (issue 18): quotes and resumable waits.
+    from showfloor.cli.commands import quote, tasks
+
+    app.add_typer(quote.app, name="quote")
+    app.add_typer(tasks.app, name="tasks")

@@ -8,8 +8,18 @@ import typer
 
 from showfloor.cli.commands._common import ApiKeyOpt, BaseUrlOpt, JsonOpt, PageOpt, make_client
 from showfloor.cli.output import Output, reporting_errors
+from showfloor.client.models import Contact
 
 app = typer.Typer(help="People of an event.", no_args_is_help=True)
+
+
+def email_cell(person: Contact) -> str:
+    """The address once unlocked; "none found" when an unlock was tried and found none (not charged);
+    "locked" when never unlocked; the task state while one runs."""
+    if person.email:
+        return person.email
+    status = person.contactUnlockStatus or "locked"
+    return "none found (tried, not charged)" if status in ("unlocked", "not_found") else status
 
 
 @app.command("list")
@@ -31,7 +41,7 @@ def list_(
         )
     out.emit(result)
     if not as_json:
-        rows = [(p.id, p.fullName, p.title, p.companyName, p.contactUnlockStatus) for p in result.items]
+        rows = [(p.id, p.fullName, p.title, p.companyName, email_cell(p)) for p in result.items]
         out.table(
             f"Personnel (page {result.page}/{result.totalPages}, {result.total} total)",
             ["id", "name", "title", "company", "email"],
@@ -59,6 +69,10 @@ def show(
                 ("title", person.title),
                 ("company", person.companyName),
                 ("linkedin", person.linkedinUrl),
-                ("email", person.email or person.contactUnlockStatus),
+                ("email", email_cell(person)),
+                (
+                    "phone",
+                    person.phone or ("none found (tried)" if person.phoneUnlockStatus == "failed" else ""),
+                ),
             ],
         )
