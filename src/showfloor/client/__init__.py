@@ -38,7 +38,10 @@ from showfloor.client.errors import (
     TaskTimeout,
     Unprocessable,
 )
-from showfloor.client.models import Quote
+
+# Preview truncation (a locked event's lists): the typed signal of Page.truncation and iter().
+from showfloor.client.models import CreditActivity, PreviewTruncation, Quote
+from showfloor.client.pagination import PreviewTruncated
 from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -62,9 +65,12 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "Conflict",
+    "CreditActivity",
     "InsufficientCredits",
     "NotFound",
     "PermissionDenied",
+    "PreviewTruncated",
+    "PreviewTruncation",
     "Quote",
     "RateLimited",
     "ReconciliationReport",

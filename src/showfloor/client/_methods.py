@@ -12,7 +12,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from showfloor.client._transport import AsyncDriver, Context, Op, SyncDriver
 from showfloor.client.models import Page
-from showfloor.client.pagination import next_page
+from showfloor.client.pagination import next_page, warn_if_truncated
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -93,6 +93,7 @@ class sync_pager(Generic[P, I]):
                 result = driver.run(op(driver.ctx, *args, page=page, **kwargs))  # type: ignore[arg-type]
                 yield from result.items
                 page = next_page(result)
+            warn_if_truncated(result)
 
         return iterate
 
@@ -120,5 +121,6 @@ class async_pager(Generic[P, I]):
                 for item in result.items:
                     yield item
                 page = next_page(result)
+            warn_if_truncated(result)
 
         return iterate
