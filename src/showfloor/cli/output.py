@@ -113,3 +113,9 @@ def reporting_errors(output: Output, base_url: str | None = None) -> Iterator[No
         line, code = describe(exc, base_url)
         output.error_line(line)
         raise typer.Exit(code) from exc
+
+
+# Waiting commands (``unlock contacts``, ``tasks watch``): --timeout passed with items still pending.
+EXIT_PENDING = 4
+# Ctrl-C (the conventional 128 + SIGINT).
+EXIT_INTERRUPTED = 130

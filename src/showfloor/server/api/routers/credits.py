@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from showfloor.server.api.deps import CurrentPrincipal, ReadPrincipal, ReadSession, WriteSession
 from showfloor.server.api.pagination import Page, PageQuery, envelope
 from showfloor.server.errors import InvalidRequest
-from showfloor.server.ledger.activity import list_activity
 from showfloor.server.ledger import alerts
+from showfloor.server.ledger.activity import list_activity
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
 
