@@ -8,9 +8,15 @@ from typing import Annotated
 
 import typer
 
+from showfloor.cli import global_options, help_format
+
+help_format.install()
 app = typer.Typer(
-    help="Showfloor: event-intelligence API server, operator tools and customer CLI.", no_args_is_help=True
+    help="Showfloor: event-intelligence API server, operator tools and customer CLI.",
+    epilog=global_options.EXAMPLES,
+    no_args_is_help=True,
 )
+app.callback()(global_options.options)
 
 
 @app.command()

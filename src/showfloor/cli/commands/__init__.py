@@ -15,3 +15,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(credits.app, name="credits")
     app.add_typer(unlock.app, name="unlock")
     app.add_typer(search.app, name="search")
+    register_profile_commands(app)
+
+
+def register_profile_commands(app: typer.Typer) -> None:
+    from showfloor.cli.commands import login
+
+    app.command("login")(login.login)
+    app.command("logout")(login.logout)
