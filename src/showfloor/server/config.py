@@ -10,6 +10,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+DATABASE_SCHEMES = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
 
 
 class Settings(BaseSettings):
@@ -153,9 +158,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The common spellings (postgresql://, postgres://, sqlite:///) mean the drivers we ship.
+        for plain, driver in DATABASE_SCHEMES.items():
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+                break
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                "SHOWFLOOR_DATABASE_URL must start with postgresql:// (or postgresql+asyncpg://) "
+                "or sqlite:/// (or sqlite+aiosqlite:///)"
             )
         return value
 

@@ -29,3 +29,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quote.app, name="quote")  # free quotes of every paid action
     app.add_typer(tasks.app, name="tasks")
     app.add_typer(quotes.app, name="quotes")  # agent quotes waiting for the owner's approval
+    register_profile_commands(app)
+
+
+def register_profile_commands(app: typer.Typer) -> None:
+    from showfloor.cli.commands import login
+
+    app.command("login")(login.login)
+    app.command("logout")(login.logout)
