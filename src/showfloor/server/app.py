@@ -15,6 +15,7 @@ from showfloor.server.api.errors import install_error_handlers
 from showfloor.server.api.metrics_listener import MetricsListenerOnly
 from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
+from showfloor.server.api.proxies import TrustedProxies, parse_networks
 from showfloor.server.api.query_params import reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.api.request_guard import RequestGuardMiddleware
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     if settings.metrics_port is not None:  # inside the request context (ids, logs)
         app.add_middleware(MetricsListenerOnly, metrics_port=settings.metrics_port)
     app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:  # outermost: the request log and everything inside see the real client
+        app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     install_openapi(app)
     return app
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+DATABASE_SCHEMES = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
 
 
 class Settings(BaseSettings):
@@ -42,6 +48,22 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_token: str | None = Field(default=None, min_length=16)
+
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs or addresses, comma
+    # separated, e.g. "10.0.0.0/8,192.0.2.7"): the client address for per-IP limits, logs and the
+    # console's throttling, and the scheme for its Secure cookies. Empty: no forwarded header is believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _cidr_list(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        out = [str(item).strip() for item in items if str(item).strip()]
+        for item in out:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return out
 
     # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
     # Rows of a locked event's exhibitor and personnel lists that a preview shows.
@@ -136,9 +158,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The common spellings (postgresql://, postgres://, sqlite:///) mean the drivers we ship.
+        for plain, driver in DATABASE_SCHEMES.items():
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+                break
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                "SHOWFLOOR_DATABASE_URL must start with postgresql:// (or postgresql+asyncpg://) "
+                "or sqlite:/// (or sqlite+aiosqlite:///)"
             )
         return value
 

@@ -1,9 +1,9 @@
 """Prometheus metrics.
 
 Two kinds: counters/histograms kept in-process (request latency, provider calls, credits charged, counted
-where the charge commits), and gauges read from the database at scrape time with small indexed reads
-(holds outstanding, task items by state), which are therefore the same whichever process answers. With several server processes
-set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
+where the charge commits), and gauges read from the database at scrape time from unfinished work only
+(holds outstanding, task items by state), which are therefore the same whichever process answers. With
+several server processes set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ CREDITS_CHARGED = Counter(
     ["business_code", "call_source"],
 )
 
-# Database-derived gauges, refreshed on every scrape (small indexed reads, never the ledger).
+# Database-derived gauges, refreshed on every scrape (unfinished work only, never the ledger).
 HOLDS_OUTSTANDING = Gauge(
     "showfloor_credit_holds_outstanding",
     "Credits held by open holds (reserved for unfinished asynchronous work).",
