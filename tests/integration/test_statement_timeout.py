@@ -120,19 +120,27 @@ async def test_slow_paid_request_answers_503_and_charges_nothing(
     assert len(await debits(pg_db, account.id)) == 1
 
 
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [
+        ("api_keys", "/external/credits/balance"),  # the key lookup: a PreparedQuery
+        ("events", "/external/events/list"),  # a catalog query through SQLAlchemy
+    ],
+)
 async def test_read_blocked_past_the_timeout_answers_503(
-    api: httpx.AsyncClient, pg_db: Database, pg_url: str
+    api: httpx.AsyncClient, pg_db: Database, pg_url: str, table: str, path: str
 ) -> None:
-    """A table lock blocks even the key lookup (a prepared query): 503, and the API keeps serving."""
+    """A table lock blocks even reads: 503 from either query path, and the API keeps serving."""
     account = await new_account(pg_db)
     blocker = await asyncpg.connect(dsn(pg_url))
     try:
         async with blocker.transaction():
-            await blocker.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
-            resp = await unblocked(api.get("/external/credits/balance", headers=account.headers))
+            await blocker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            resp = await unblocked(api.get(path, headers=account.headers))
         assert resp.status_code == 503, resp.text
         assert resp.json()["errorKey"] == "SERVICE_UNAVAILABLE"
+        assert "nothing was charged" in resp.json()["message"]
     finally:
         await blocker.close()
-    again = await api.get("/external/credits/balance", headers=account.headers)
+    again = await api.get(path, headers=account.headers)
     assert again.status_code == 200, again.text
