@@ -4,14 +4,13 @@ still open, and whether the credits the balance lost match price × delivered.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
 from showfloor.client.models import UnlockSubmission, UnlockTask, UnlockTaskItem
 
 Kind = Literal["email", "phone"]
-DEFAULT_PRICES: dict[Kind, int] = {"email": 15, "phone": 150}
 PENDING_STATUSES = frozenset({"pending", "processing"})
 
 
@@ -44,6 +43,14 @@ class ReconciliationReport(BaseModel):
     def consistent(self) -> bool:
         """Expected charge equals the balance change (false also if other spending happened meanwhile)."""
         return self.credits_expected == self.balance_moved
+
+
+def unit_price(precheck_detail: dict[str, Any]) -> int:
+    """The account's price per delivered contact, as the server's precheck states it (``unit_credits``);
+    never a price table of our own, so a plan's price is the one reconciled against. 0 when the precheck
+    refused the request before pricing it (the submission then fails with the server's error)."""
+    value = precheck_detail.get("unit_credits")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def not_delivered_reason(item: UnlockTaskItem, kind: Kind) -> str:

@@ -50,6 +50,75 @@ class CreditTransaction(Model):
     operationId: str | None = None
 
 
+class CreditActivity(Model):
+    """One row of ``GET /external/credits/activity``: one customer-visible operation (a contact unlock
+    task with its hold, captures and releases is one row). ``credits`` is what ``type`` says (spent,
+    granted, expired, voided, refunded; never negative); ``balanceChange`` its signed effect."""
+
+    operationId: str
+    occurredAt: int | None = None
+    occurredAtIso: str | None = None
+    type: str | None = None
+    action: str | None = None
+    label: str | None = None
+    description: str | None = None
+    credits: int = 0
+    balanceChange: int = 0
+    businessCode: str | None = None
+    callSource: str | None = None
+    apiKeyPrefix: str | None = None
+    taskId: str | None = None
+    eventId: str | None = None
+    resourceType: str | None = None
+    resourceId: str | None = None
+    delivered: int | None = None
+    unitCredits: int | None = None
+    held: int | None = None
+    released: int | None = None
+    pending: int | None = None
+    bucket: str | None = None
+
+
+class SemanticsCounts(Model):
+    actualTotal: int = 0
+    visibleTotal: int = 0
+    remainingLockedCount: int = 0
+
+
+class SemanticsPageState(Model):
+    requestedPage: int = 1
+    accessible: bool = True
+    maxAccessiblePage: int | None = None
+
+
+class SemanticsUnlock(Model):
+    requiredForMoreResults: bool = False
+    actionType: str | None = None
+    credits: int | None = None
+
+
+class SemanticsGuidance(Model):
+    code: str = ""
+    message: str = ""
+
+
+class Semantics(Model):
+    """``semantics`` of an event-scoped list: preview or full access, how many matches are hidden,
+    whether the requested page is readable, and what unlocking would cost."""
+
+    accessMode: str = "full"
+    previewLimit: int | None = None
+    counts: SemanticsCounts = Field(default_factory=SemanticsCounts)
+    pageState: SemanticsPageState = Field(default_factory=SemanticsPageState)
+    unlock: SemanticsUnlock = Field(default_factory=SemanticsUnlock)
+    guidance: SemanticsGuidance = Field(default_factory=SemanticsGuidance)
+
+    @property
+    def truncated(self) -> bool:
+        """True when matches exist beyond what this account may read (an unlock would reveal them)."""
+        return self.unlock.requiredForMoreResults
+
+
 class Page(Model, Generic[T]):
     """The contract's page envelope. Extra top-level keys (``semantics``, ``matchedExhibitors``,
     ``attendance_identity`` …) stay readable as attributes."""
@@ -60,7 +129,7 @@ class Page(Model, Generic[T]):
     pageSize: int = 20
     totalPages: int = 0
     hasMore: bool = False
-    semantics: dict[str, Any] | None = None
+    semantics: Semantics | None = None
 
 
 class EventItem(Model):

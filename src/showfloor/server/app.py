@@ -18,6 +18,7 @@ from showfloor.server.api.openapi import install_openapi
 from showfloor.server.api.proxies import TrustedProxies, parse_networks
 from showfloor.server.api.query_params import reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
+from showfloor.server.api.request_guard import RequestGuardMiddleware
 from showfloor.server.api.routers import ROUTERS
 from showfloor.server.config import Settings
 from showfloor.server.console import install_console
@@ -66,7 +67,9 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     for router in ROUTERS:
         app.include_router(router)
     install_console(app)
-    if settings.metrics_port is not None:  # inside the request context (ids, logs), so added first
+    # Inside the request context (its request id is the error bodies' traceId), before any routing.
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    if settings.metrics_port is not None:  # inside the request context (ids, logs)
         app.add_middleware(MetricsListenerOnly, metrics_port=settings.metrics_port)
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:  # outermost: the request log and everything inside see the real client

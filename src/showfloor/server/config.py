@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     console_login_failures_per_ip: int = Field(default=20, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
 
+    # Edge limits (issue 15, docs/operations.md "Request limits and timeouts"). A request body larger
+    # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
+    # (2,000 contact ids) is far smaller.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
+    agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

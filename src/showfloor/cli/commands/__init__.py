@@ -6,7 +6,16 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from showfloor.cli.commands import contacts, credits, events, exhibitors, personnel, search, unlock
+    from showfloor.cli.commands import (
+        contacts,
+        credits,
+        events,
+        exhibitors,
+        personnel,
+        quotes,
+        search,
+        unlock,
+    )
 
     app.add_typer(events.app, name="events")
     app.add_typer(exhibitors.app, name="exhibitors")
@@ -15,3 +24,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(credits.app, name="credits")
     app.add_typer(unlock.app, name="unlock")
     app.add_typer(search.app, name="search")
+    app.add_typer(quotes.app, name="quotes")

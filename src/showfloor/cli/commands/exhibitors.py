@@ -34,7 +34,7 @@ def list_(
             ["id", "company", "industry", "country", "website"],
             rows,
         )
-        access = (result.semantics or {}).get("accessMode")
+        access = result.semantics.accessMode if result.semantics else None
         if access == "preview":
             out.info.print("Preview only: `showfloor unlock event` gives the full list.")
 
