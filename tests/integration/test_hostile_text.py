@@ -13,8 +13,8 @@ import json
 import httpx
 import pytest
 
-from showfloor.server.api.request_guard import has_unstorable
 from showfloor.server.db.uow import Database
+from showfloor.server.text import has_unstorable
 from tests.conftest import AccountFixture
 from tests.integration.unlock_support import give_credits, seed_cast
 

@@ -40,7 +40,10 @@ from showfloor.client.errors import (
     UnknownAction,
     Unprocessable,
 )
-from showfloor.client.models import Quote
+
+# Preview truncation (a locked event's lists): the typed signal of Page.truncation and iter().
+from showfloor.client.models import CreditActivity, PreviewTruncation, Quote
+from showfloor.client.pagination import PreviewTruncated
 from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -64,10 +67,13 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "Conflict",
+    "CreditActivity",
     "InsufficientCredits",
     "InvalidParameters",
     "NotFound",
     "PermissionDenied",
+    "PreviewTruncated",
+    "PreviewTruncation",
     "Quote",
     "RateLimited",
     "ReconciliationReport",

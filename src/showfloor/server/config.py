@@ -10,6 +10,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+DATABASE_SCHEMES = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
 
 
 class Settings(BaseSettings):
@@ -141,6 +146,11 @@ class Settings(BaseSettings):
     # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
     # (2,000 contact ids) is far smaller.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # PostgreSQL statement timeouts in milliseconds (0: none): a statement of an API request (and of the
+    # periodic jobs inside ``serve``) that runs longer is cancelled, its transaction rolled back, and the
+    # request answers 503; ``showfloor worker`` and admin commands have their own, longer one.
+    db_statement_timeout_ms: int = Field(default=5_000, ge=0)
+    db_worker_statement_timeout_ms: int = Field(default=60_000, ge=0)
 
     # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
     agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
@@ -148,9 +158,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The common spellings (postgresql://, postgres://, sqlite:///) mean the drivers we ship.
+        for plain, driver in DATABASE_SCHEMES.items():
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+                break
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                "SHOWFLOOR_DATABASE_URL must start with postgresql:// (or postgresql+asyncpg://) "
+                "or sqlite:/// (or sqlite+aiosqlite:///)"
             )
         return value
 

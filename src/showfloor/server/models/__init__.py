@@ -14,12 +14,20 @@ from showfloor.server.models.ledger import (
 )
 from showfloor.server.models.notify import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from showfloor.server.models.paid import ConcurrencySlot, IdempotencyRecord
+from showfloor.server.models.spend_controls import (
+    ApiKeySpendCap,
+    ApiKeySpendCounter,
+    BalanceAlert,
+)
 from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
 __all__ = [
     "Account",
     "AgentQuote",
     "ApiKey",
+    "ApiKeySpendCap",
+    "ApiKeySpendCounter",
+    "BalanceAlert",
     "ConcurrencySlot",
     "ConsoleLink",
     "ConsoleLoginFailure",
