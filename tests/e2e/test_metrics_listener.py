@@ -44,8 +44,8 @@ async def test_metrics_listener_is_separate_from_the_api(sqlite_url: str, worker
     )
     api, scrape = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}"
     try:
-        assert await wait_status(api, "/readyz", 200, 30), "serve did not start"
-        assert await wait_status(scrape, "/readyz", 200, 30), "the metrics listener did not start"
+        assert await wait_status(api, "/readyz", 200, 120), "serve did not start"
+        assert await wait_status(scrape, "/readyz", 200, 120), "the metrics listener did not start"
         async with httpx.AsyncClient(timeout=10) as http:
             on_api = await http.get(f"{api}/metrics")
             assert on_api.status_code == 404 and on_api.json()["errorKey"] == "NOT_FOUND"
