@@ -80,7 +80,7 @@ async def test_worker_serves_its_own_metrics(sqlite_url: str) -> None:
     port = free_port()
     proc = start_worker(sqlite_url, "--metrics-port", str(port))
     try:
-        assert await wait_status(f"http://127.0.0.1:{port}", "/metrics", 200, 30), (
+        assert await wait_status(f"http://127.0.0.1:{port}", "/metrics", 200, 120), (
             "no worker metrics listener"
         )
         async with httpx.AsyncClient(timeout=10) as http:
