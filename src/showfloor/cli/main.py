@@ -73,12 +73,19 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Provider calls in flight at once.")] = None,
     provider: Annotated[str | None, typer.Option(help="dataset | http | fault (default: settings).")] = None,
     lease_seconds: Annotated[float | None, typer.Option(help="How long a claimed item stays ours.")] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface of the worker's metrics listener.")
+    ] = "127.0.0.1",
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's /metrics (provider calls, charges) on this port.")
+    ] = None,
 ) -> None:
     """Run a contact-unlock worker until interrupted (several may run against one PostgreSQL)."""
     _require_server_extra("worker")
     from showfloor.server.unlocks.process import run_worker
 
-    run_worker(concurrency=concurrency, provider=provider, lease_seconds=lease_seconds)
+    metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+    run_worker(concurrency=concurrency, provider=provider, lease_seconds=lease_seconds, metrics=metrics)
 
 
 def _needs_admin(argv: list[str]) -> bool:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client import multiprocess as prom_multiprocess
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,9 +130,19 @@ async def refresh_task_gauges(session: AsyncSession) -> None:
 GAUGE_REFRESHERS.extend([refresh_ledger_gauges, refresh_task_gauges])
 
 
-def render() -> bytes:
+def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest()
+        return registry
+    return REGISTRY
+
+
+def render() -> bytes:
+    return generate_latest(_registry())
+
+
+def serve_in_thread(host: str, port: int) -> None:
+    """``/metrics`` of a process without an HTTP API (``showfloor worker --metrics-port``): its in-process
+    series (provider calls, charges counted at task close), from a daemon thread."""
+    start_http_server(port, addr=host, registry=_registry())

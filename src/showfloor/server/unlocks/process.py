@@ -11,13 +11,20 @@ from showfloor.server.config import Settings
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.logging import configure_logging
+from showfloor.server.metrics import serve_in_thread
 from showfloor.server.notify.worker import run_beside
 from showfloor.server.unlocks.worker import UnlockWorker
 
 log = logging.getLogger("showfloor.worker")
 
 
-def run_worker(*, concurrency: int | None, provider: str | None, lease_seconds: float | None) -> None:
+def run_worker(
+    *,
+    concurrency: int | None,
+    provider: str | None,
+    lease_seconds: float | None,
+    metrics: tuple[str, int] | None = None,
+) -> None:
     overrides: dict[str, Any] = {}
     if concurrency is not None:
         overrides["worker_concurrency"] = concurrency
@@ -27,6 +34,8 @@ def run_worker(*, concurrency: int | None, provider: str | None, lease_seconds: 
         overrides["worker_lease_seconds"] = lease_seconds
     settings = Settings(**overrides)  # fails fast on a bad option or environment
     configure_logging(settings.log_level, settings.log_format)
+    if metrics is not None:
+        serve_in_thread(*metrics)
     asyncio.run(_main(settings))
 
 
