@@ -317,13 +317,14 @@ async def drive(
     )
 
 
+METRICS_TOKEN = "bench-catalog-metrics-token"
 _BUCKET = re.compile(r"^showfloor_http_request_duration_seconds_bucket\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 
 
 async def route_buckets(base: str) -> dict[str, dict[float, float]]:
     """route -> {upper bound: cumulative count} over status 200, from /metrics."""
     async with httpx.AsyncClient(base_url=base) as client:
-        text = (await client.get("/metrics")).text
+        text = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     out: dict[str, dict[float, float]] = {}
     for line in text.splitlines():
         m = _BUCKET.match(line)
@@ -445,6 +446,7 @@ async def run(url: str, args: argparse.Namespace) -> tuple[list[Row], dict[int, 
             SHOWFLOOR_RATE_LIMIT_ENABLED="false",
             SHOWFLOOR_LOG_LEVEL="WARNING",
             PROMETHEUS_MULTIPROC_DIR=prom_dir,
+            SHOWFLOOR_METRICS_TOKEN=METRICS_TOKEN,  # /metrics is off the API port without it
         )
         cmd = [str(BIN / "showfloor"), "serve", "--port", str(port), "--workers", str(args.workers)]
         proc = await asyncio.create_subprocess_exec(

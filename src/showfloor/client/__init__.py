@@ -30,15 +30,20 @@ from showfloor.client.errors import (
     Cancelled,
     Conflict,
     InsufficientCredits,
+    InvalidParameters,
     NotFound,
     PermissionDenied,
     RateLimited,
     ServerError,
     ShowfloorError,
     TaskTimeout,
+    UnknownAction,
     Unprocessable,
 )
-from showfloor.client.models import Quote
+
+# Preview truncation (a locked event's lists): the typed signal of Page.truncation and iter().
+from showfloor.client.models import CreditActivity, PreviewTruncation, Quote
+from showfloor.client.pagination import PreviewTruncated
 from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -62,9 +67,13 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "Conflict",
+    "CreditActivity",
     "InsufficientCredits",
+    "InvalidParameters",
     "NotFound",
     "PermissionDenied",
+    "PreviewTruncated",
+    "PreviewTruncation",
     "Quote",
     "RateLimited",
     "ReconciliationReport",
@@ -72,6 +81,7 @@ __all__ = [
     "ServerError",
     "ShowfloorError",
     "TaskTimeout",
+    "UnknownAction",
     "Unprocessable",
     "WebhookVerificationError",
     "verify_webhook",
