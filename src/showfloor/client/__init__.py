@@ -35,6 +35,7 @@ from showfloor.client.errors import (
     RateLimited,
     ServerError,
     ShowfloorError,
+    SpendCapExceeded,
     TaskTimeout,
     Unprocessable,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ShowfloorError",
+    "SpendCapExceeded",
     "TaskTimeout",
     "Unprocessable",
     "WebhookVerificationError",
