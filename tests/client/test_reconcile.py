@@ -52,11 +52,14 @@ def test_report_classifies_every_item() -> None:
     assert dumped["credits_expected"] == 15 and dumped["balance_moved"] == 15
 
 
-def _server(task_states: list[dict[str, Any]], balances: list[int]) -> Script:
+def _server(task_states: list[dict[str, Any]], balances: list[int], unit: int = 15) -> Script:
     state = {"polls": 0, "balance": 0}
 
     def route(request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path.endswith("/precheck"):
+            detail = {"unit_credits": unit, "chargeable_count": 1}
+            return httpx.Response(200, json={"allowed": True, "credits": unit, "detail": detail})
         if path.endswith("/balance"):
             value = balances[min(state["balance"], len(balances) - 1)]
             state["balance"] += 1
@@ -85,11 +88,20 @@ def test_unlock_polls_with_growing_intervals_until_the_task_ends() -> None:
         )
     assert sleeps == [3, 5, 10, 10]
     assert progress == ["processing"] * 4 + ["completed"]
-    submit = next(r for r in script.requests if r.method == "POST")
+    submit = next(r for r in script.requests if r.url.path == "/external/contacts/unlock")
     assert submit.headers["idempotency-key"]
     assert report.finished and report.task_status == "completed"
     assert report.submitted == ["1", "2", "3", "4", "5"]  # deduplicated
     assert report.consistent and report.credits_expected == 15
+
+
+def test_unlock_reconciles_against_the_price_the_server_quotes() -> None:
+    # A plan price of 20 (not the default 15): the report expects what the server's precheck stated.
+    done = {"taskId": "77", "taskStatus": "completed", "items": MIXED_ITEMS}
+    script = _server([done], [1000, 980], unit=20)
+    with sync_client(script, []) as client:
+        report = client.contacts.unlock(["1", "2", "3", "4"])
+    assert report.price_per_contact == 20 and report.credits_expected == 20 and report.consistent
 
 
 def test_unlock_timeout_returns_unresolved_items_without_resubmitting() -> None:
@@ -104,7 +116,7 @@ def test_unlock_timeout_returns_unresolved_items_without_resubmitting() -> None:
         client._driver.ctx.monotonic = lambda: float(next(clock))
         report = client.contacts.unlock(["1"], poll_intervals=(1,), timeout=3)
     assert not report.finished and report.unresolved == ["1"]
-    assert sum(1 for r in script.requests if r.method == "POST") == 1
+    assert sum(1 for r in script.requests if r.url.path == "/external/contacts/unlock") == 1
 
 
 def test_nothing_chargeable_means_no_task_and_no_poll() -> None:

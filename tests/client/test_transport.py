@@ -280,12 +280,25 @@ def test_confirm_false_cancels_before_anything_paid_is_sent() -> None:
     assert seen[0].allowed and seen[0].should_charge
 
 
-def test_quote_for_company_search_uses_the_known_price() -> None:
-    script = Script(httpx.Response(200, json={"totalBalance": 40}))
+def test_quote_for_company_search_comes_from_the_server_precheck() -> None:
+    # A plan price of 70 (not the default 50): the SDK shows what the server says, it has no price table.
+    precheck = {"ok": True, "action_type": "search_exhibitors_by_company_name", "allowed": False,
+                "should_charge": True, "credits": 70, "reason_code": "insufficient_balance", "biz_code": "",
+                "detail": {"charged_only_when_non_empty": True}}  # fmt: skip
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/balance"):
+            return httpx.Response(200, json={"totalBalance": 40})
+        return httpx.Response(200, json=precheck)
+
+    script = Script(route)
     with sync_client(script, []) as client:
         quote = client.quote("search_exhibitors_by_company_name", company_name="Acme")
-    assert (quote.cost, quote.balance, quote.allowed, quote.reason) == (50, 40, False, "insufficient_balance")
-    assert len(script.requests) == 1
+    assert (quote.cost, quote.balance, quote.allowed, quote.reason) == (70, 40, False, "insufficient_balance")
+    assert [r.url.path for r in script.requests] == [
+        "/external/credits/balance",
+        "/external/actions/precheck",
+    ]
 
 
 def test_config_from_environment() -> None:

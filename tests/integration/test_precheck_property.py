@@ -38,6 +38,7 @@ ACTIONS = [
     "unlock_event_full_access",
     "search_exhibitor_events",
     "search_personnel_events_by_name",
+    "search_exhibitors_by_company_name",
 ]
 AMOUNTS = [0, 49, 50, 1999, 2000, 2999, 3000, 4999, 5000, 9000]
 EXPECTED_ERROR = {
@@ -90,6 +91,8 @@ async def _execute(db: Database, caller: Caller, action: str, event_ref: str, na
             return await event_unlock.unlock_full_access(session, caller, event_ref)
         if action == "search_exhibitor_events":
             return await lookups.search_company_events(session, caller, name, "all", None, 1, 20)
+        if action == "search_exhibitors_by_company_name":
+            return await lookups.search_companies(session, caller, name, 1, 20)
         return await lookups.events_by_person_name(
             session, caller, name, "all", date(2000, 1, 1), None, 1, 20
         )

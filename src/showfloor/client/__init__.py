@@ -30,6 +30,7 @@ from showfloor.client.errors import (
     Cancelled,
     Conflict,
     InsufficientCredits,
+    InvalidParameters,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -37,9 +38,13 @@ from showfloor.client.errors import (
     ShowfloorError,
     SpendCapExceeded,
     TaskTimeout,
+    UnknownAction,
     Unprocessable,
 )
-from showfloor.client.models import Quote
+
+# Preview truncation (a locked event's lists): the typed signal of Page.truncation and iter().
+from showfloor.client.models import CreditActivity, PreviewTruncation, Quote
+from showfloor.client.pagination import PreviewTruncated
 from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -63,9 +68,13 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "Conflict",
+    "CreditActivity",
     "InsufficientCredits",
+    "InvalidParameters",
     "NotFound",
     "PermissionDenied",
+    "PreviewTruncated",
+    "PreviewTruncation",
     "Quote",
     "RateLimited",
     "ReconciliationReport",
@@ -74,6 +83,7 @@ __all__ = [
     "ShowfloorError",
     "SpendCapExceeded",
     "TaskTimeout",
+    "UnknownAction",
     "Unprocessable",
     "WebhookVerificationError",
     "verify_webhook",

@@ -4,14 +4,13 @@ still open, and whether the credits the balance lost match price × delivered.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
 from showfloor.client.models import UnlockSubmission, UnlockTask, UnlockTaskItem
 
 Kind = Literal["email", "phone"]
-DEFAULT_PRICES: dict[Kind, int] = {"email": 15, "phone": 150}
 PENDING_STATUSES = frozenset({"pending", "processing"})
 
 
@@ -44,6 +43,14 @@ class ReconciliationReport(BaseModel):
     def consistent(self) -> bool:
         """Expected charge equals the balance change (false also if other spending happened meanwhile)."""
         return self.credits_expected == self.balance_moved
+
+
+def unit_price(precheck_detail: dict[str, Any]) -> int:
+    """The account's price per delivered contact, as the server's precheck states it (``unit_credits``);
+    never a price table of our own, so a plan's price is the one reconciled against. 0 when the precheck
+    refused the request before pricing it (the submission then fails with the server's error)."""
+    value = precheck_detail.get("unit_credits")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def not_delivered_reason(item: UnlockTaskItem, kind: Kind) -> str:
@@ -119,3 +126,38 @@ def poll_schedule(intervals: Iterable[float]) -> Iterator[float]:
 
 def dedupe(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(str(i) for i in ids))
+
+
+def with_task(report: ReconciliationReport, task: UnlockTask, balance_after: int) -> ReconciliationReport:
+    """``report`` (of a submission made with ``wait=False``) completed with the task as it is now: for a
+    caller that polls the task itself (the CLI's resumable wait)."""
+    submission = UnlockSubmission(
+        status="accepted" if report.task_id else "success",
+        task_id=report.task_id,
+        skipped_personnel_ids=[pid for ids in report.skipped.values() for pid in ids],
+        skipped_detail=report.skipped,
+    )
+    return build_report(
+        kind=report.kind,
+        submitted=report.submitted,
+        submission=submission,
+        task=task,
+        price_per_contact=report.price_per_contact,
+        balance_before=report.balance_before,
+        balance_after=balance_after,
+    )
+
+
+def task_report(kind: Kind, task: UnlockTask, price_per_contact: int = 0) -> ReconciliationReport:
+    """The report of a task known only by its id (``showfloor tasks show``): no submission, no balances."""
+    submission = UnlockSubmission(status="accepted", task_id=task.taskId)
+    ids = [item.personnelId for item in task.items]
+    return build_report(
+        kind=kind,
+        submitted=ids,
+        submission=submission,
+        task=task,
+        price_per_contact=price_per_contact,
+        balance_before=0,
+        balance_after=0,
+    )

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import logging
 import random
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -75,6 +76,23 @@ class Context:
     random: Callable[[], float] = field(default=random.random)
     monotonic: Callable[[], float] = field(default=time.monotonic)
 
+    def with_options(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Context:
+        """A copy for one call (or a ``with_options`` client): a caller's idempotency key is used for
+        the paid request instead of a fresh one, so a process that crashed can resume the same call."""
+        config = self.config
+        if timeout is not None:
+            config = replace(config, timeout=timeout)
+        if extra_headers:
+            config = replace(config, extra_headers=(*config.extra_headers, *extra_headers.items()))
+        new_key = self.new_key if idempotency_key is None else (lambda: idempotency_key)
+        return replace(self, config=config, new_key=new_key)
+
 
 # -- building ---------------------------------------------------------------------------------
 
@@ -94,6 +112,7 @@ def build_request(config: ClientConfig, spec: RequestSpec[Any], idempotency_key:
         headers["x-call-source"] = call_source
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
+    headers.update(config.extra_headers)
     body = _clean(spec.json) if isinstance(spec.json, Mapping) else spec.json
     timeout = httpx.Timeout(config.timeout)
     return httpx.Request(
@@ -243,6 +262,11 @@ def decide_retry(
 # -- the one request loop ---------------------------------------------------------------------
 
 
+# Retries worth telling a person about (a 429 wait); silent unless the application configures logging.
+retry_log = logging.getLogger("showfloor.client.retry")
+retry_log.addHandler(logging.NullHandler())
+
+
 def call(ctx: Context, spec: RequestSpec[T]) -> Op[T]:
     """Send ``spec`` until it succeeds or may not be retried. A paid call's idempotency key is made
     once, here, and reused on every attempt — so a retry can replay but never charge again."""
@@ -252,6 +276,8 @@ def call(ctx: Context, spec: RequestSpec[T]) -> Op[T]:
         outcome = yield Send(build_request(ctx.config, spec, key))
         decision = decide_retry(spec, outcome, attempt, ctx.config.retry, ctx.random)
         if decision.retry:
+            if decision.reason == "429":  # a waiting client must not look hung (the CLI shows this)
+                retry_log.warning("rate limited; retrying in %s s", f"{decision.delay:.3g}")
             yield Sleep(decision.delay)
             attempt += 1
             continue

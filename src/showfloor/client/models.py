@@ -50,6 +50,116 @@ class CreditTransaction(Model):
     operationId: str | None = None
 
 
+class CreditActivity(Model):
+    """One row of ``GET /external/credits/activity``: one customer-visible operation (a contact unlock
+    task with its hold, captures and releases is one row). ``credits`` is what ``type`` says (spent,
+    granted, expired, voided, refunded; never negative); ``balanceChange`` its signed effect."""
+
+    operationId: str
+    occurredAt: int | None = None
+    occurredAtIso: str | None = None
+    type: str | None = None
+    action: str | None = None
+    label: str | None = None
+    description: str | None = None
+    credits: int = 0
+    balanceChange: int = 0
+    businessCode: str | None = None
+    callSource: str | None = None
+    apiKeyPrefix: str | None = None
+    taskId: str | None = None
+    eventId: str | None = None
+    resourceType: str | None = None
+    resourceId: str | None = None
+    delivered: int | None = None
+    unitCredits: int | None = None
+    held: int | None = None
+    released: int | None = None
+    pending: int | None = None
+    bucket: str | None = None
+
+
+class SemanticsCounts(Model):
+    actualTotal: int = 0
+    visibleTotal: int = 0
+    remainingLockedCount: int = 0
+
+
+class SemanticsPageState(Model):
+    requestedPage: int = 1
+    accessible: bool = True
+    maxAccessiblePage: int | None = None
+
+
+class SemanticsUnlock(Model):
+    requiredForMoreResults: bool = False
+    actionType: str | None = None
+    credits: int | None = None
+
+
+class SemanticsGuidance(Model):
+    code: str = ""
+    message: str = ""
+
+
+class Semantics(Model):
+    """``semantics`` of an event-scoped list: preview or full access, how many matches are hidden,
+    whether the requested page is readable, and what unlocking would cost."""
+
+    accessMode: str = "full"
+    previewLimit: int | None = None
+    counts: SemanticsCounts = Field(default_factory=SemanticsCounts)
+    pageState: SemanticsPageState = Field(default_factory=SemanticsPageState)
+    unlock: SemanticsUnlock = Field(default_factory=SemanticsUnlock)
+    guidance: SemanticsGuidance = Field(default_factory=SemanticsGuidance)
+
+    @property
+    def truncated(self) -> bool:
+        """True when matches exist beyond what this account may read (an unlock would reveal them)."""
+        return self.unlock.requiredForMoreResults
+
+
+class PreviewTruncation(Model):
+    """A preview list that shows fewer items than match (the event is locked): ``Page.truncation``, and
+    the ``PreviewTruncated`` warning of ``iter()``. Read from the server's ``semantics``."""
+
+    actual_total: int
+    visible_total: int
+    remaining_locked: int
+    accessible: bool = True  # False: the requested page lies past the preview (it came back empty)
+    requested_page: int | None = None
+    max_accessible_page: int | None = None
+    unlock_action_type: str | None = None
+    unlock_credits: int | None = None
+    message: str | None = None
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    return value if isinstance(value, dict) else {}
+
+
+def preview_truncation(semantics: Any) -> PreviewTruncation | None:
+    """``semantics`` → the truncation it describes, or ``None`` when every matching item is accessible."""
+    body = _as_dict(semantics)
+    counts, unlock = _as_dict(body.get("counts")), _as_dict(body.get("unlock"))
+    state, guidance = _as_dict(body.get("pageState")), _as_dict(body.get("guidance"))
+    if not unlock.get("requiredForMoreResults") or not counts:
+        return None
+    return PreviewTruncation(
+        actual_total=int(counts.get("actualTotal") or 0),
+        visible_total=int(counts.get("visibleTotal") or 0),
+        remaining_locked=int(counts.get("remainingLockedCount") or 0),
+        accessible=bool(state.get("accessible", True)),
+        requested_page=state.get("requestedPage"),
+        max_accessible_page=state.get("maxAccessiblePage"),
+        unlock_action_type=unlock.get("actionType"),
+        unlock_credits=unlock.get("credits"),
+        message=guidance.get("message"),
+    )
+
+
 class Page(Model, Generic[T]):
     """The contract's page envelope. Extra top-level keys (``semantics``, ``matchedExhibitors``,
     ``attendance_identity`` …) stay readable as attributes."""
@@ -60,7 +170,13 @@ class Page(Model, Generic[T]):
     pageSize: int = 20
     totalPages: int = 0
     hasMore: bool = False
-    semantics: dict[str, Any] | None = None
+    semantics: Semantics | None = None
+
+    @property
+    def truncation(self) -> PreviewTruncation | None:
+        """Set when this list is a preview cut short (a locked event): how many items match, how many are
+        visible, and what unlocking costs. ``None`` when every matching item is accessible."""
+        return preview_truncation(self.semantics)
 
 
 class EventItem(Model):
@@ -149,6 +265,7 @@ class Contact(Model):
     companyName: str | None = None
     email: str | None = None
     phone: str | None = None
+    phoneUnlockStatus: str | None = None
 
 
 class PersonnelEvents(Model):

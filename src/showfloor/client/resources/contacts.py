@@ -14,12 +14,12 @@ from showfloor.client._methods import (
     sync_pager,
 )
 from showfloor.client._reconcile import (
-    DEFAULT_PRICES,
     Kind,
     ReconciliationReport,
     build_report,
     dedupe,
     poll_schedule,
+    unit_price,
 )
 from showfloor.client._transport import Context, Op, Sleep, call
 from showfloor.client.models import Contact, Page, UnlockSubmission, UnlockTask
@@ -47,6 +47,7 @@ def search_contacts(
     page: int = 1,
     page_size: int = 20,
 ) -> Op[Page[Contact]]:
+    """People at a company, optionally by role or name (free; emails stay hidden until unlocked)."""
     params = {
         "company_name": company_name,
         "role": role,
@@ -58,11 +59,13 @@ def search_contacts(
 
 
 def task(ctx: Context, task_id: str) -> Op[UnlockTask]:
+    """The state of an email-unlock task, item by item."""
     path = _PATHS["email"][1] + segment(task_id)
     return (yield from call(ctx, get(path, parser(UnlockTask))))
 
 
 def phone_task(ctx: Context, task_id: str) -> Op[UnlockTask]:
+    """The state of a phone-unlock task, item by item."""
     path = _PATHS["phone"][1] + segment(task_id)
     return (yield from call(ctx, get(path, parser(UnlockTask))))
 
@@ -87,7 +90,11 @@ def _unlock(
         raise ValueError("poll_intervals must be a non-empty sequence of non-negative seconds")
     schedule = poll_schedule(poll_intervals)
     quote = yield from _safety.guard(ctx, confirm, action_type, personnel_ids=ids, event_id=event_id)
-    before = quote.balance if quote else (yield from credits.balance(ctx)).totalBalance
+    if quote is None:  # the precheck is free and gives the account's price and balance
+        quote = yield from _safety.quote(ctx, action_type, personnel_ids=ids, event_id=event_id)
+    before = quote.balance
+    if price_per_contact is None:
+        price_per_contact = unit_price(quote.detail)
     body = {"personnel_ids": ids, "event_id": event_id}
     submission = yield from call(
         ctx, post(submit_path, parser(UnlockSubmission), body, paid=True, call_source=call_source)
@@ -111,7 +118,7 @@ def _unlock(
         submitted=ids,
         submission=submission,
         task=current,
-        price_per_contact=DEFAULT_PRICES[kind] if price_per_contact is None else price_per_contact,
+        price_per_contact=price_per_contact,
         balance_before=before,
         balance_after=after,
     )

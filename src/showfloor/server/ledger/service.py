@@ -38,6 +38,7 @@ from showfloor.server.ledger.operations import (
 )
 from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.ledger.wallet import Wallet, open_wallet
+from showfloor.server.metrics import count_charge
 from showfloor.server.models import Account, CreditGrant, CreditHold, LedgerEntry, LedgerOperation
 from showfloor.server.notify import hooks as notify_hooks
 
@@ -142,6 +143,8 @@ async def debit(
     account cannot pay. ``wallet``: the account as the caller locked it in this transaction (no second
     lock is taken)."""
     result, _ = await _spend(session, "debit", ctx, amount, op_key, now, wallet)
+    if not result.replayed:
+        count_charge(session, ctx.business_code, ctx.call_source, result.amount)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.accounts import Account, ApiKey, Plan, PlanPrice
+from showfloor.server.models.agents import AgentQuote
 from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.models.console import ConsoleLink, ConsoleLoginFailure, ConsoleSession, ConsoleUser
 from showfloor.server.models.ledger import (
@@ -22,6 +23,7 @@ from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
 __all__ = [
     "Account",
+    "AgentQuote",
     "ApiKey",
     "ApiKeySpendCap",
     "ApiKeySpendCounter",

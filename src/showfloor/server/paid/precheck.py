@@ -21,6 +21,7 @@ from showfloor.server.access.unlock import (
     decide_visitor,
     load_event_state,
 )
+from showfloor.server.catalog.identifiers import resolve_event
 from showfloor.server.errors import InvalidRequest, NotFound
 from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.pricing import Action
@@ -38,6 +39,7 @@ from showfloor.server.paid.decision import (
     with_funds,
 )
 from showfloor.server.paid.errors import MAX_SELECTION
+from showfloor.server.unlocks.linkedin import decide_linkedin, plan_linkedin
 from showfloor.server.unlocks.service import PRICE_ACTION, decide_unlock, plan_unlock
 
 MAX_NAME_LENGTH = 200
@@ -166,6 +168,14 @@ class _Precheck:
         d = decide_search(Action.EXHIBITOR_EVENT_SEARCH, self.call_source, wallet.prices)
         return _with_detail(await self.with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
+    async def search_exhibitors_by_company_name(self, params: dict[str, Any]) -> Decision:
+        """Our extension (docs/compatibility.md): the contract has no precheck type for company search."""
+        if "company_name" in params and _text_param(params, "company_name") is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
+        wallet = await self.wallet()
+        d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
+        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+
     async def search_personnel_events_by_name(self, params: dict[str, Any]) -> Decision:
         name = _text_param(params, "person_name")
         if name is None or len(name) > MAX_NAME_LENGTH:
@@ -183,6 +193,40 @@ class _Precheck:
             "charged_only_when_non_empty": True,
         }
         return _with_detail(d, detail)
+
+    # Priced for agent quotes only (``price``): the precheck endpoint's action types do not name them.
+    async def search_exhibitor_companies(self, params: dict[str, Any]) -> Decision:
+        if _text_param(params, "company_name") is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is required"})
+        wallet = await self.wallet()
+        d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
+        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+
+    async def unlock_linkedin_activity(self, params: dict[str, Any]) -> Decision:
+        raw = params.get("personnel_ids")
+        code = biz_code(Action.LINKEDIN_ACTIVITY, self.call_source)
+        if not isinstance(raw, list) or not raw:
+            return Decision(False, 0, INVALID_SUBJECT, code, {"message": "params.personnel_ids is required"})
+        if len(raw) > MAX_SELECTION:
+            too_many = {"requestedCount": len(raw), "limit": MAX_SELECTION}
+            return Decision(False, 0, EXCEED_MAX_UNLOCK_LIMIT, code, too_many)
+        ref = _text_param(params, "event_id")
+        try:
+            event = await resolve_event(self.session, ref) if ref is not None else None
+        except NotFound:
+            return Decision(False, 0, NOT_FOUND, code, {"event_id": ref})
+        wallet = await self.wallet()
+        items, new_rows = await plan_linkedin(
+            self.session, self.account_id, [str(p) for p in raw], event, self.now
+        )
+        detail = {
+            "new_count": len(new_rows),
+            "items": items,
+            "unit_credits": wallet.prices[Action.LINKEDIN_ACTIVITY],
+        }
+        return _with_detail(
+            with_funds(decide_linkedin(wallet, len(new_rows), self.call_source), wallet), detail
+        )
 
     async def integration(self, params: dict[str, Any]) -> Decision:
         # No CRM integration can be connected on this server: the integration actions are never allowed.
@@ -210,11 +254,36 @@ HANDLERS: dict[str, Handler] = {
     "unlock_contact_phones": _Precheck.unlock_contact_phones,
     "search_exhibitor_events": _Precheck.search_exhibitor_events,
     "search_personnel_events_by_name": _Precheck.search_personnel_events_by_name,
+    "search_exhibitors_by_company_name": _Precheck.search_exhibitors_by_company_name,
     "integration_status": _Precheck.integration,
     "integration_export_contacts": _Precheck.integration,
     "integration_export_exhibitors": _Precheck.integration,
     "others": _Precheck.others,
 }
+
+
+# Agent quotes (``showfloor.server.agents``) price every paid action: the precheck's handlers and these.
+QUOTE_HANDLERS: dict[str, Handler] = {
+    **HANDLERS,
+    "search_exhibitor_companies": _Precheck.search_exhibitor_companies,
+    "unlock_linkedin_activity": _Precheck.unlock_linkedin_activity,
+}
+
+
+async def price(
+    session: AsyncSession,
+    account_id: int,
+    action_type: str,
+    params: dict[str, Any],
+    call_source: str,
+    preview_limit: int,
+) -> Decision:
+    """The decision behind a precheck answer, for any paid action (agent quotes re-use it, so a quote and
+    the precheck never disagree)."""
+    handler = QUOTE_HANDLERS.get(action_type)
+    if handler is None:
+        return Decision(False, 0, UNSUPPORTED_ACTION)
+    return await handler(_Precheck(session, account_id, call_source, preview_limit), params)
 
 
 async def precheck(

@@ -39,6 +39,7 @@ from showfloor.server.ledger.service import (
     release,
     settle_hold,
 )
+from showfloor.server.metrics import count_charge
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 from showfloor.server.notify import hooks as notify_hooks
 
@@ -383,5 +384,7 @@ async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> Fin
         int(captured),
         int(released),
     )
+    # The task's captures, counted once (a task closes once) when this transaction commits.
+    count_charge(session, task.business_code, task.call_source, int(captured))
     await notify_hooks.unlock_task_completed(session, finished.account_id, finished.event_data(), now)
     return finished

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from showfloor.server.api.deps import CurrentPrincipal, ReadPrincipal, ReadSession, WriteSession
 from showfloor.server.api.pagination import Page, PageQuery, envelope
+from showfloor.server.errors import InvalidRequest
 from showfloor.server.ledger import alerts
+from showfloor.server.ledger.activity import list_activity
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
 
@@ -83,6 +85,84 @@ async def transactions(
         session, principal.account_id, page=page, page_size=page_size, entry_type=entry_type
     )
     return envelope([item.to_api() for item in items], total, page, page_size)
+
+
+# --- GET /external/credits/activity (our addition, docs/compatibility.md): one row per operation ---
+
+
+class CreditActivity(BaseModel):
+    operationId: str
+    occurredAt: int
+    occurredAtIso: str
+    type: str
+    action: str
+    label: str
+    description: str
+    credits: int
+    balanceChange: int
+    businessCode: str | None
+    callSource: str | None
+    apiKeyPrefix: str | None
+    taskId: str | None
+    eventId: str | None
+    resourceType: str | None
+    resourceId: str | None
+    delivered: int | None
+    unitCredits: int | None
+    held: int | None
+    released: int | None
+    pending: int | None
+    bucket: str | None
+
+
+def parse_instant(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time; without an offset it is UTC."""
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    if "T" in text and " " in text:  # an unencoded "+01:00" arrives as " 01:00"
+        text = text.replace(" ", "+", 1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} must be an ISO 8601 date or date-time (e.g. 2026-12-01 or 2026-12-01T09:00:00Z), got {value!r}"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/activity",
+    response_model=Page[CreditActivity],
+    summary="Credit activity: one row per operation (a task with its hold, captures and releases is one)",
+)
+async def activity(
+    principal: ReadPrincipal,
+    session: ReadSession,
+    page: PageQuery = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 50,
+    since: Annotated[
+        str | None, Query(max_length=40, description="ISO 8601, inclusive; UTC if no offset")
+    ] = None,
+    until: Annotated[
+        str | None, Query(max_length=40, description="ISO 8601, exclusive; UTC if no offset")
+    ] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    source: Annotated[str | None, Query(max_length=16, description="api or agent")] = None,
+    key_prefix: Annotated[str | None, Query(alias="keyPrefix", max_length=40)] = None,
+) -> dict[str, Any]:
+    rows, total = await list_activity(
+        session,
+        principal.account_id,
+        since=parse_instant("since", since),
+        until=parse_instant("until", until),
+        action=action,
+        source=source,
+        api_key_prefix=key_prefix,
+        page=page,
+        page_size=page_size,
+    )
+    return envelope([row.to_api() for row in rows], total, page, page_size)
 
 
 class BalanceAlertState(BaseModel):
