@@ -174,7 +174,7 @@ def error_info(response: httpx.Response) -> ErrorInfo | None:
 
 
 def to_exception(info: ErrorInfo) -> APIError:
-    cls = error_class_for(info.status)
+    cls = error_class_for(info.status, info.error_key)
     return cls(
         info.message,
         status=info.status,

@@ -30,7 +30,7 @@ from showfloor.server.ledger.types import ChargeContext, HoldSettlement, Operati
 _SPEND = PreparedQuery(
     text(
         "SELECT status, operation_id, hold_id, amount, other_kind, available, cap_period, cap_limit, "
-        "cap_spent, caps_reached FROM ledger_spend("
+        "cap_spent, caps_reached, alerts_set FROM ledger_spend("
         ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
         ":resource_type, :resource_id, :account_locked)"
     )
@@ -55,9 +55,10 @@ async def spend(
     now: datetime,
     *,
     account_locked: bool,
-) -> tuple[OperationResult, int | None, list[str]]:
-    """``ledger_spend``: a debit or a hold; returns the operation, the hold id (None for a debit) and the
-    periods whose spend cap of the key it reached exactly.
+) -> tuple[OperationResult, int | None, list[str], bool]:
+    """``ledger_spend``: a debit or a hold; returns the operation, the hold id (None for a debit), the
+    periods whose spend cap of the key it reached exactly, and whether the account has balance alerts to
+    evaluate (False for a replay).
     ``account_locked``: the caller's transaction already holds the account row lock."""
     await flush_pending(session)  # the function writes with SQL, past the unit of work
     row = await _SPEND.one(
@@ -90,7 +91,8 @@ async def spend(
     assert status in ("created", "replayed"), status
     result = OperationResult(int(row["operation_id"]), int(row["amount"]), replayed=status == "replayed")
     reached = row["caps_reached"].split(",") if row["caps_reached"] else []
-    return result, None if row["hold_id"] is None else int(row["hold_id"]), reached
+    hold_id = None if row["hold_id"] is None else int(row["hold_id"])
+    return result, hold_id, reached, bool(row["alerts_set"])
 
 
 async def settle(

@@ -91,15 +91,15 @@ async def _spend(
         if on_postgres(session):
             locked = _account_locked(ctx, wallet)
             spent = await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
-        else:
-            spent = await spending.spend(session, kind, ctx, amount, op_key, now)
+        else:  # SQLite: the alerts' read costs no round trip worth saving
+            spent = (*await spending.spend(session, kind, ctx, amount, op_key, now), True)
     except SpendCapExceeded as refusal:
         _cap_refused(session, ctx, refusal, now)
         raise
-    result, hold_id, reached = spent
+    result, hold_id, reached, alerts_set = spent
     if reached:
         await _caps_reached(session, ctx, reached, now)
-    if not result.replayed:
+    if alerts_set and not result.replayed:
         await alerts.evaluate(session, ctx.account_id, now)
     return result, hold_id
 

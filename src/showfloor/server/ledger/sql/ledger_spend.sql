@@ -7,7 +7,9 @@
 -- the current UTC day and month, created at 0 and locked after the grants: status ``cap_exceeded`` with the
 -- period, cap and spent, day first), then spend in spending order: subscription, addon, gift; earliest
 -- expiry first, never-expiring last; then creation, then id. The counters count the spend; ``caps_reached``
--- names the periods whose cap it reached exactly ('day', 'month', 'day,month'). A debit lowers each grant's ``remaining``; a hold
+-- names the periods whose cap it reached exactly ('day', 'month', 'day,month'). ``alerts_set``: whether the
+-- account has balance alerts, which the caller then evaluates (``ledger.alerts``) with no extra round trip
+-- for an account that has none. A debit lowers each grant's ``remaining``; a hold
 -- reserves through one allocation per grant. An unlimited account's shortfall is recorded against no grant.
 -- Business refusals are returned as ``status``, never raised, so the caller's transaction stays usable.
 -- Installed by migration 0011 from this file; tests/integration/test_ledger_sql.py checks the database
@@ -18,7 +20,8 @@ CREATE OR REPLACE FUNCTION ledger_spend(
     p_resource_type text, p_resource_id text, p_account_locked boolean,
     OUT status text, OUT operation_id bigint, OUT hold_id bigint, OUT amount bigint,
     OUT other_kind text, OUT available bigint,
-    OUT cap_period text, OUT cap_limit bigint, OUT cap_spent bigint, OUT caps_reached text)
+    OUT cap_period text, OUT cap_limit bigint, OUT cap_spent bigint, OUT caps_reached text,
+    OUT alerts_set boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_unlimited boolean;
@@ -148,6 +151,7 @@ BEGIN
             caps_reached := concat_ws(',', caps_reached, v_periods[i]);
         END IF;
     END LOOP;
+    alerts_set := EXISTS (SELECT 1 FROM balance_alerts b WHERE b.account_id = p_account_id);
     status := 'created'; operation_id := v_op_id; hold_id := v_hold_id; amount := p_amount;
 END;
 $$;
