@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from showfloor import __version__
 from showfloor.server.accounts.key_use import KeyUse
+from showfloor.server.agents.mcp_http import install_mcp, mcp_sessions
 from showfloor.server.api.errors import install_error_handlers
 from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
             await jobs.start()
         key_use_flusher = asyncio.create_task(app.state.key_use.run(app.state.db))
         try:
-            yield
+            async with mcp_sessions(app):
+                yield
         finally:
             key_use_flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     for router in ROUTERS:
         app.include_router(router)
     install_console(app)
+    install_mcp(app)
     app.add_middleware(RequestContextMiddleware)
     install_openapi(app)
     return app
