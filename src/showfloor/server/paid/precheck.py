@@ -9,6 +9,7 @@ page returned has results).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,7 +215,7 @@ class _Precheck:
 
 
 def _with_detail(decision: Decision, detail: dict[str, Any]) -> Decision:
-    return Decision(decision.allowed, decision.credits, decision.reason_code, decision.biz_code, detail)
+    return replace(decision, detail=detail)  # keeps ``error``: agent quotes raise it for a refusal
 
 
 Handler = Callable[[_Precheck, dict[str, Any]], Awaitable[Decision]]
