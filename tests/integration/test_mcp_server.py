@@ -17,7 +17,7 @@ from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
 from tests.conftest import AccountFixture, test_settings
 from tests.factories import attach_exhibitor, make_exhibitor, make_person
-from tests.integration.agent_support import expire, principal_of, second_key, set_budget
+from tests.integration.agent_support import expire, principal_of, second_key, set_budget, set_mcp_only
 from tests.integration.mcp_support import Human, error, http_client, memory_client, ok
 from tests.integration.paid_support import balance, charged, debits, event_with, give
 
@@ -289,3 +289,26 @@ async def test_http_applies_the_per_key_rate_limit(
                 statuses.append(answer.status_code)
             assert statuses[-1] == 429 and answer.json()["errorKey"] == "RATE_LIMIT_EXCEEDED"
             assert all(s != 429 for s in statuses[:2])
+
+
+async def test_mcp_only_key_spends_through_mcp_but_not_rest(
+    db: Database, settings: Settings, account: AccountFixture
+) -> None:
+    await give(db, account.id, 5000)
+    event = await event_with(db)
+    await set_mcp_only(db, account.key_id)
+    await set_budget(db, account.key_id, 5000)
+    async with running_app(settings) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://showfloor.test") as rest:
+            closed = await rest.post(f"/external/events/{event.event_id}/unlock", headers=account.headers)
+        assert closed.status_code == 403 and closed.json()["errorKey"] == "KEY_SCOPE_MCP_ONLY"
+        async with http_client(app, account.key) as client:
+            quote = ok(
+                await client.call_tool(
+                    "quote", {"action": "unlock_event_contacts", "params": {"event_id": event.event_id}}
+                )
+            )
+            done = ok(await client.call_tool("execute_quote", {"quote_id": quote["quote_id"]}))
+            assert done["approved_via"] == "budget" and done["credits_charged"] == 2000
+    assert await charged(db, account.id) == 2000
