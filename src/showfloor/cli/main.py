@@ -88,6 +88,28 @@ def worker(
     run_worker(concurrency=concurrency, provider=provider, lease_seconds=lease_seconds, metrics=metrics)
 
 
+@app.command("mcp")
+def mcp_stdio(
+    api_key: Annotated[str | None, typer.Option(help="API key (default: SHOWFLOOR_API_KEY).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Server URL (default: SHOWFLOOR_BASE_URL).")] = None,
+) -> None:
+    """Serve the Showfloor MCP tools over stdio, relayed to a Showfloor server's /mcp (docs/agents.md)."""
+    import asyncio
+
+    try:
+        from showfloor.cli.mcp_stdio import serve_stdio
+    except ImportError:
+        typer.echo("showfloor mcp needs the MCP SDK: pip install 'showfloor[server]'", err=True)
+        raise typer.Exit(1) from None
+    from showfloor.client import ConfigurationError
+
+    try:
+        asyncio.run(serve_stdio(api_key, base_url))
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _needs_admin(argv: list[str]) -> bool:
     """Operator commands import the server stack (SQLAlchemy, Alembic); customer commands must not pay
     for that at every start, nor fail on a client-only install."""

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from showfloor import __version__
 from showfloor.server.accounts.key_use import KeyUse
+from showfloor.server.agents.mcp_http import install_mcp, mcp_sessions
 from showfloor.server.api.errors import install_error_handlers
 from showfloor.server.api.metrics_listener import MetricsListenerOnly
 from showfloor.server.api.middleware import RequestContextMiddleware
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
             await jobs.start()
         key_use_flusher = asyncio.create_task(app.state.key_use.run(app.state.db))
         try:
-            yield
+            async with mcp_sessions(app):
+                yield
         finally:
             key_use_flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
     for router in ROUTERS:
         app.include_router(router)
     install_console(app)
+    install_mcp(app)
     # Inside the request context (its request id is the error bodies' traceId), before any routing.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_body_bytes)
     if settings.metrics_port is not None:  # inside the request context (ids, logs)
