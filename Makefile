@@ -43,7 +43,8 @@ FUZZ_EXAMPLES ?= 250
 fuzz: $(STAMP)
 	SHOWFLOOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/contract/test_fuzz.py
 
-# Fault drills on private PostgreSQL servers: database restart under load, provider outage, worker SIGKILL.
+# Fault drills on private PostgreSQL servers: database restart under load, provider outage, worker SIGKILL,
+# webhook delivery faults, Redis black-holed/refused/restored.
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py
 

@@ -1,26 +1,37 @@
-"""Catalog read benchmark over HTTP: p50/p99 latency and requests/s of four catalog lists next to /healthz.
+"""Catalog read benchmark over HTTP, against the sum of its floors measured in the same run.
 
     .venv/bin/python bench/catalog.py [--database-url postgresql+asyncpg://…/sf_demo_big] [--seconds 10]
+    .venv/bin/python bench/catalog.py --personnel 100000 --events 500 --exhibitors 10000 --seconds 3  # quick
 
 Without ``--database-url`` it creates a scratch PostgreSQL database at ``--pg-dsn``, migrates it, loads
-the demo generator (``showfloor admin demo-data --events 5000 --exhibitors 100000 --personnel 1000000``,
-about 3 minutes) and drops it at the end. It creates a bench account and API key (``showfloor admin``
-CLI), records event unlocks (base, some with the visitor layer) for half of the sampled events so the
-preview and the full-access paths are both measured, starts ``showfloor serve --workers N`` on a free
-port (rate limiting off) and drives each endpoint for ``--seconds`` with ``--clients`` concurrent
-keep-alive httpx clients, inputs varied per request (keywords, events, filters, companies, pages).
+the demo generator (``showfloor admin demo-data --events 5000 --exhibitors 100000 --personnel 1000000``
+by default, about 3 minutes on a quiet machine) and drops it at the end. It creates a bench account and
+API key (``showfloor admin`` CLI), records event unlocks (base, some with the visitor layer) for half of
+the sampled events so the preview and the full-access paths are both measured, and draws ``--samples``
+requests per endpoint (keywords, events, filters, companies, pages).
 
-Latency is measured client-side per request; the server-side figure comes from the per-route
-histogram at /metrics (merged over workers through PROMETHEUS_MULTIPROC_DIR; bucket-interpolated).
-Not a test: it prints figures. Targets (issue 3): p99 <= 50 ms and >= 40 % of /healthz requests/s.
-"""
+For each catalog endpoint and each ``--clients`` concurrency (default 1 and 8), in the same run:
+
+* (a) **HTTP floor**: ``/healthz`` requests/s through the same server (``showfloor serve --workers N``,
+  rate limiting off) and the same client (keep-alive httpx, one per concurrent client), measured before
+  and after the endpoints of that concurrency (the mean is used; both are printed);
+* (b) **database floor**: the endpoint's own SQL, captured per sampled request from the app in-process
+  (``catalog_floors.capture_sql``), replayed through asyncpg at the same concurrency, rows decoded;
+* the endpoint's requests/s over the same samples, p50/p99 (client side and, from /metrics, server side),
+  CPU per request of the server, PostgreSQL and the client, and its ratio to the ideal
+  ``1 / (1/a + 1/b)``: what a server adding nothing beyond those two floors would reach.
+
+Not a test: it prints figures. Targets (issue 17): ratio >= 0.7 for every endpoint and p99 <= 50 ms at
+8 clients, at 1M personnel."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import random
 import re
 import socket
@@ -45,7 +56,8 @@ from showfloor.server.db.uow import Database
 from showfloor.server.models.catalog import Event
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cpu import CpuMeter, phase_cost
+from catalog_floors import Statement, capture_sql, drive_sql, profile_shares, statement_counts
+from cpu import CpuMeter, CpuSample, phase_cost
 
 BIN = Path(sys.executable).parent
 Request = tuple[str, dict[str, Any]]  # (path, query params)
@@ -166,7 +178,7 @@ def events_request(inp: Inputs, rng: random.Random) -> Request:
 def exhibitors_request(inp: Inputs, rng: random.Random) -> Request:
     event = rng.choice(inp.exhibitor_events)
     params: dict[str, Any] = {"event_id": event, "page": rng.choice((1, 1, 2))}
-    kind = rng.randrange(4)
+    kind = rng.randrange(5)  # 4: unfiltered (the total read from the event row)
     if kind == 0:
         params["industry"] = rng.sample(inp.industries, 2)
     elif kind == 1:
@@ -208,10 +220,10 @@ class Target:
     make: Callable[[Inputs, random.Random], Request]
 
 
-TARGETS = (
-    Target("healthz", "/healthz", healthz_request),
+HEALTHZ = Target("healthz", "/healthz", healthz_request)
+ENDPOINTS = (
     Target("events list + keyword", "/external/events/list", events_request),
-    Target("exhibitors list (large event, filters)", "/external/exhibitors/list", exhibitors_request),
+    Target("exhibitors list (large event)", "/external/exhibitors/list", exhibitors_request),
     Target("personnel list", "/external/personnel/list", personnel_request),
     Target("contacts search (company)", "/external/contacts/search", contacts_request),
 )
@@ -223,14 +235,33 @@ TARGETS = (
 @dataclass
 class Result:
     label: str
+    clients: int
     rps: float
     p50_ms: float
     p99_ms: float
-    statuses: Counter[int]
+    statuses: Counter[int] = field(default_factory=Counter)
     server_p50_ms: float | None = None
     server_p99_ms: float | None = None
     cpu: str = ""  # CPU per request (warm-up included) of the server, PostgreSQL and this client
     requests: int = 0  # every request sent, warm-up included
+
+
+@dataclass
+class Row:
+    """One endpoint at one concurrency, with its two floors."""
+
+    endpoint: Result
+    http_floor: float  # /healthz req/s (mean of before and after)
+    db_floor: Result
+    statements: str  # statements per request: "3" or "3-5"
+
+    @property
+    def ideal(self) -> float:
+        return 1 / (1 / self.http_floor + 1 / self.db_floor.rps)
+
+    @property
+    def ratio(self) -> float:
+        return self.endpoint.rps / self.ideal
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -241,13 +272,14 @@ def percentile(values: list[float], q: float) -> float:
 async def drive(
     base: str,
     key: str,
-    target: Target,
-    inputs: Inputs,
+    label: str,
+    requests: list[Request],
     seconds: float,
     warmup: float,
     clients: int,
     seed: int,
 ) -> Result:
+    """``clients`` keep-alive clients, each through the sampled requests in its own shuffled order."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     start = time.perf_counter()
@@ -257,22 +289,26 @@ async def drive(
 
     async def client_loop(n: int) -> None:
         nonlocal sent
-        rng = random.Random(seed * 1000 + n)
+        order = list(range(len(requests)))
+        random.Random(seed * 1000 + n).shuffle(order)
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+            i = 0
             while (now := time.perf_counter()) < deadline:
-                path, params = target.make(inputs, rng)
+                path, params = requests[order[i % len(order)]]
                 resp = await client.get(path, params=params)
                 done = time.perf_counter()
                 if now >= measure_from:
                     latencies.append(done - now)
                     statuses[resp.status_code] += 1
                 sent += 1
+                i += 1
 
     await asyncio.gather(*(client_loop(n) for n in range(clients)))
     elapsed = time.perf_counter() - measure_from
     return Result(
-        target.label,
+        label,
+        clients,
         len(latencies) / elapsed,
         percentile(latencies, 0.50) * 1000,
         percentile(latencies, 0.99) * 1000,
@@ -281,13 +317,14 @@ async def drive(
     )
 
 
+METRICS_TOKEN = "bench-catalog-metrics-token"
 _BUCKET = re.compile(r"^showfloor_http_request_duration_seconds_bucket\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 
 
 async def route_buckets(base: str) -> dict[str, dict[float, float]]:
     """route -> {upper bound: cumulative count} over status 200, from /metrics."""
     async with httpx.AsyncClient(base_url=base) as client:
-        text = (await client.get("/metrics")).text
+        text = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     out: dict[str, dict[float, float]] = {}
     for line in text.splitlines():
         m = _BUCKET.match(line)
@@ -334,12 +371,74 @@ async def wait_healthy(base: str, proc: asyncio.subprocess.Process) -> None:
     raise RuntimeError("showfloor serve did not become healthy")
 
 
-async def run(url: str, args: argparse.Namespace) -> list[Result]:
+def _phase_cpu(meter: CpuMeter, before: CpuSample, requests: int) -> str:
+    return phase_cost(before, meter.sample(), requests)
+
+
+async def _floor_db(
+    dsn: str,
+    label: str,
+    captured: list[list[Statement]],
+    args: argparse.Namespace,
+    clients: int,
+    seed: int,
+    meter: CpuMeter,
+) -> Result:
+    cpu = meter.sample()
+    # The CPU is read before the replay's connections close (a closed backend's CPU leaves the sum).
+    rps, latencies, sent, end = await drive_sql(
+        dsn, captured, args.seconds, args.warmup, clients, seed, on_done=meter.sample
+    )
+    result = Result(
+        label,
+        clients,
+        rps,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
+        requests=sent,
+    )
+    result.cpu = phase_cost(cpu, end, sent)
+    return result
+
+
+async def _healthz(base: str, key: str, args: argparse.Namespace, clients: int, meter: CpuMeter) -> float:
+    requests = [healthz_request(Inputs([], [], [], [], [], [], []), random.Random(0))]
+    cpu = meter.sample()
+    result = await drive(base, key, "healthz", requests, args.seconds, args.warmup, clients, args.seed)
+    print(
+        f"  {clients} clients, /healthz: {result.rps:.0f} req/s ({_phase_cpu(meter, cpu, result.requests)})",
+        file=sys.stderr,
+    )
+    return result.rps
+
+
+async def run(url: str, args: argparse.Namespace) -> tuple[list[Row], dict[int, tuple[float, float]]]:
     rng = random.Random(args.seed)
     inputs = await sample_inputs(url, rng)
     key = await setup_account(url, inputs, rng)
+    endpoints = [t for t in ENDPOINTS if not args.only or any(word in t.route for word in args.only)]
+    samples: dict[str, list[Request]] = {}
+    captured: dict[str, list[list[Statement]]] = {}
+    for n, target in enumerate(endpoints):
+        target_rng = random.Random(args.seed * 100 + n)
+        samples[target.label] = [target.make(inputs, target_rng) for _ in range(args.samples)]
+        profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
+        captured[target.label] = await capture_sql(url, key, samples[target.label], profile)
+        if profile is not None:
+            shares = ", ".join(f"{g} {share:.0%}" for g, share in profile_shares(profile) if share >= 0.01)
+            per_request = 1000 * pstats.Stats(profile).total_tt / len(samples[target.label])  # type: ignore[attr-defined]
+            print(f"  in-process profile of {target.label} ({per_request:.1f} ms CPU per request under the "
+                  f"profiler): {shares}", file=sys.stderr)  # fmt: skip
+        counts = statement_counts(captured[target.label])
+        print(
+            f"  captured {target.label}: statements per request {dict(sorted(counts.items()))}",
+            file=sys.stderr,
+        )
+    dsn = plain_dsn(url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    rows: list[Row] = []
+    floors: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="sf_bench_prom_") as prom_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWFLOOR_")}
         env.update(
@@ -347,6 +446,7 @@ async def run(url: str, args: argparse.Namespace) -> list[Result]:
             SHOWFLOOR_RATE_LIMIT_ENABLED="false",
             SHOWFLOOR_LOG_LEVEL="WARNING",
             PROMETHEUS_MULTIPROC_DIR=prom_dir,
+            SHOWFLOOR_METRICS_TOKEN=METRICS_TOKEN,  # /metrics is off the API port without it
         )
         cmd = [str(BIN / "showfloor"), "serve", "--port", str(port), "--workers", str(args.workers)]
         proc = await asyncio.create_subprocess_exec(
@@ -354,23 +454,32 @@ async def run(url: str, args: argparse.Namespace) -> list[Result]:
         )
         try:
             await wait_healthy(base, proc)
-            meter = CpuMeter(proc.pid)
-            results = []
-            for n, target in enumerate(TARGETS):
-                if args.only and n > 0 and not any(word in target.route for word in args.only):
-                    continue
-                before = await route_buckets(base)
-                cpu_before = meter.sample()
-                result = await drive(
-                    base, key, target, inputs, args.seconds, args.warmup, args.clients, args.seed + n
-                )
-                result.cpu = phase_cost(cpu_before, meter.sample(), result.requests)
-                after = (await route_buckets(base)).get(target.route, {})
-                result.server_p50_ms = bucket_quantile(before.get(target.route, {}), after, 0.50)
-                result.server_p99_ms = bucket_quantile(before.get(target.route, {}), after, 0.99)
-                results.append(result)
-                print(f"  {target.label}: {result.rps:.0f} req/s, {result.cpu}", file=sys.stderr)
-            return results
+            meter = CpuMeter(proc.pid, database=url.rsplit("/", 1)[1].split("?")[0])
+            for clients in args.clients:
+                before_floor = await _healthz(base, key, args, clients, meter)
+                block: list[tuple[Result, Result, str]] = []
+                for n, target in enumerate(endpoints):
+                    label, seed = target.label, args.seed + n
+                    cpu = meter.sample()
+                    metrics = await route_buckets(base)
+                    result = await drive(
+                        base, key, label, samples[label], args.seconds, args.warmup, clients, seed
+                    )
+                    result.cpu = _phase_cpu(meter, cpu, result.requests)
+                    after = (await route_buckets(base)).get(target.route, {})
+                    result.server_p50_ms = bucket_quantile(metrics.get(target.route, {}), after, 0.50)
+                    result.server_p99_ms = bucket_quantile(metrics.get(target.route, {}), after, 0.99)
+                    db = await _floor_db(dsn, label, captured[label], args, clients, seed, meter)
+                    counts = statement_counts(captured[label])
+                    span = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
+                    block.append((result, db, span))
+                    print(f"  {clients} clients, {label}: {result.rps:.0f} req/s ({result.cpu}); "
+                          f"SQL alone {db.rps:.0f} req/s ({db.cpu})", file=sys.stderr)  # fmt: skip
+                after_floor = await _healthz(base, key, args, clients, meter)
+                floors[clients] = (before_floor, after_floor)
+                http_floor = (before_floor + after_floor) / 2
+                rows += [Row(result, http_floor, db, span) for result, db, span in block]
+            return rows, floors
         finally:
             proc.terminate()
             try:
@@ -380,22 +489,48 @@ async def run(url: str, args: argparse.Namespace) -> list[Result]:
                 await proc.wait()
 
 
-def report(results: list[Result], args: argparse.Namespace, load: str) -> None:
-    ceiling = results[0].rps
-    print(f"\n{args.clients} clients, showfloor serve --workers {args.workers}, {args.seconds:g} s per row "
-          f"(+{args.warmup:g} s warm-up); load average before the run: {load}")  # fmt: skip
+def report(
+    rows: list[Row],
+    floors: dict[int, tuple[float, float]],
+    args: argparse.Namespace,
+    load: str,
+    personnel: str,
+) -> None:
+    print(f"\n{personnel}; showfloor serve --workers {args.workers}; {args.samples} sampled requests per endpoint; "
+          f"{args.seconds:g} s per phase (+{args.warmup:g} s warm-up); load average before the run: {load}")  # fmt: skip
+    for clients, (before, after) in floors.items():
+        print(
+            f"HTTP floor (/healthz) at {clients} client(s): {before:,.0f} before, {after:,.0f} after the endpoints"
+        )
     print(
-        "| endpoint | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | of /healthz req/s | statuses |"
+        "\n| endpoint | clients | req/s | p50 ms | p99 ms | server p50/p99 ms | (a) HTTP floor | "
+        "(b) SQL floor (statements) | ideal | ratio | CPU ms/request server / PG / client | SQL floor CPU PG / client |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for r in results:
-        server = [f"{v:.1f}" if v is not None else "–" for v in (r.server_p50_ms, r.server_p99_ms)]
-        statuses = ", ".join(f"{s}×{n}" for s, n in sorted(r.statuses.items()))
-        print(f"| {r.label} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {server[0]} | {server[1]} | "
-              f"{r.rps / ceiling:.0%} | {statuses} |")  # fmt: skip
-    catalog = results[1:]
-    print(f"\np99 <= 50 ms: {'met' if all(r.p99_ms <= 50 for r in catalog) else 'NOT met'}; "
-          f">= 40 % of /healthz: {'met' if all(r.rps >= 0.4 * ceiling for r in catalog) else 'NOT met'}")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for r in rows:
+        e, db = r.endpoint, r.db_floor
+        server = "/".join(f"{v:.1f}" if v is not None else "–" for v in (e.server_p50_ms, e.server_p99_ms))
+        cpu = e.cpu.replace(" ms CPU per request", "").replace("server ", "").replace("postgres ", "")
+        cpu = cpu.replace("client ", "")
+        db_cpu = " / ".join(db.cpu.replace(" ms CPU per request", "").split(" / ")[1:]).replace(
+            "postgres ", ""
+        )
+        db_cpu = db_cpu.replace("client ", "")
+        bad = [f"{s}×{n}" for s, n in sorted(e.statuses.items()) if s != 200]
+        label = e.label + (f" ({', '.join(bad)})" if bad else "")
+        print(f"| {label} | {e.clients} | {e.rps:,.0f} | {e.p50_ms:.1f} | {e.p99_ms:.1f} | {server} | "
+              f"{r.http_floor:,.0f} | {db.rps:,.0f} ({r.statements}) | {r.ideal:,.0f} | {r.ratio:.2f} | {cpu} | {db_cpu} |")  # fmt: skip
+    top = max(args.clients)
+    at_top = [r for r in rows if r.endpoint.clients == top]
+    ratio_ok = all(r.ratio >= 0.7 for r in at_top)
+    p99_ok = all(r.endpoint.p99_ms <= 50 for r in at_top)
+    print(f"\nAt {top} clients: ratio >= 0.7 {'met' if ratio_ok else 'NOT met'} "
+          f"({', '.join(f'{r.endpoint.label} {r.ratio:.2f}' for r in at_top)}); "
+          f"p99 <= 50 ms {'met' if p99_ok else 'NOT met'}.")  # fmt: skip
+
+
+def parse_clients(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v.strip()]
 
 
 async def main() -> None:
@@ -410,15 +545,19 @@ async def main() -> None:
     )
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--exhibitors", type=int, default=100_000)
-    parser.add_argument("--personnel", type=int, default=1_000_000)
+    parser.add_argument(
+        "--personnel", type=int, default=1_000_000, help="people generated (scratch database)"
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=parse_clients, default=[1, 8], help="concurrencies, e.g. 1,8")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=300, help="sampled requests per endpoint")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--only", nargs="*", help="route words to keep (events, exhibitors, …); /healthz always runs"
+        "--profile", action="store_true", help="profile the in-process capture: time by package per endpoint"
     )
+    parser.add_argument("--only", nargs="*", help="route words to keep (events, exhibitors, …)")
     args = parser.parse_args()
     load = load_average()
 
@@ -434,20 +573,29 @@ async def main() -> None:
         )
     try:
         if scratch is not None:
-            print(f"loading demo data into {scratch} (a few minutes) …", file=sys.stderr)
+            print(f"loading demo data into {scratch} …", file=sys.stderr)
+            started = time.perf_counter()
             showfloor(url, "admin", "migrate")
             sizes = ("--events", str(args.events), "--exhibitors", str(args.exhibitors))
             showfloor(url, "admin", "demo-data", *sizes, "--personnel", str(args.personnel))
             admin = await asyncpg.connect(args.pg_dsn.rsplit("/", 1)[0] + f"/{scratch}")
             await admin.execute("ANALYZE")
             await admin.close()
-        results = await run(url, args)
+            print(f"loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        conn = await asyncpg.connect(plain_dsn(url))
+        try:
+            people, events = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM personnel), (SELECT count(*) FROM events)"
+            )
+        finally:
+            await conn.close()
+        rows, floors = await run(url, args)
     finally:
         if scratch is not None:
             admin = await asyncpg.connect(args.pg_dsn)
             await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
             await admin.close()
-    report(results, args, load)
+    report(rows, floors, args, load, f"{people:,} personnel, {events:,} events")
 
 
 if __name__ == "__main__":

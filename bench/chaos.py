@@ -1,11 +1,12 @@
 """``make chaos``: the fault drills in one run, printing what each did and what it checked.
 
-    .venv/bin/python bench/chaos.py [--only restart,provider,worker,webhooks] [--resolve-seconds 75]
+    .venv/bin/python bench/chaos.py [--only restart,provider,worker,webhooks,redis] [--resolve-seconds 75]
 
 1. restart  — PostgreSQL stopped (``pg_ctl stop -m fast``) and started under a paid-action load against one
    ``showfloor serve`` (tests/e2e/db_restart_drill.py). Requests the SDK gave up on are resent with their
    original Idempotency-Key for up to --resolve-seconds (a key claimed just before the database went away
-   stays "running" for the server's 60 s lease), so each ends with a definitive answer.
+   stays "running" for the server's lease, ``RUNNING_LEASE`` in paid/idempotency.py), so each ends with a
+   definitive answer.
 2. provider — the enrichment provider down for a while, then down longer than the attempt limit
    (tests/e2e/provider_outage_drill.py).
 3. worker   — a ``showfloor worker`` SIGKILLed mid-batch, then a new one started (the mechanics of
@@ -13,6 +14,9 @@
 4. webhooks — a ``showfloor worker`` SIGKILLed while a webhook request is in flight, then the receiver down
    while events arrive (tests/e2e/webhook_drill.py): every event delivered, a resent one with the same
    ``webhook-id``, every request verified with the SDK, no transaction left open.
+5. redis    — Redis (rate-limit counters) black-holed, refused, then restored under ``serve --workers 2``
+   (tests/e2e/redis_drill.py): every request answered, limits per process meanwhile, /readyz 200 and
+   "degraded", the degradation logged once per process, shared limits again once Redis is back.
 
 Each drill runs on its own private PostgreSQL (initdb in a temporary folder, free port; the shared server
 is not touched). Exit status 1 if any check failed.
@@ -33,6 +37,7 @@ from tests.e2e.db_restart_drill import DrillConfig, run_db_restart_drill
 from tests.e2e.drill_support import Report, create_database, make_accounts
 from tests.e2e.private_pg import PrivatePostgres
 from tests.e2e.provider_outage_drill import run_provider_outage_drill
+from tests.e2e.redis_drill import run_redis_drill
 from tests.e2e.test_worker_crash import start_worker, submit_batch, wait_settled
 from tests.e2e.webhook_drill import run_webhook_drill
 from tests.integration.unlock_support import (
@@ -127,7 +132,7 @@ async def _worker_kill_checks(report: Report, db: Database, account_id: int) -> 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--only", default="restart,provider,worker,webhooks")
+    parser.add_argument("--only", default="restart,provider,worker,webhooks,redis")
     parser.add_argument("--resolve-seconds", type=float, default=75.0)
     args = parser.parse_args()
     wanted = set(args.only.split(","))
@@ -144,6 +149,9 @@ async def main() -> int:
     if "webhooks" in wanted:
         print("== webhook delivery: worker killed mid-delivery, receiver down", flush=True)
         await run_webhook_drill(report)
+    if "redis" in wanted:
+        print("== Redis black-holed, refused and restored under serve --workers 2", flush=True)
+        await run_redis_drill(report)
     passed = sum(1 for _, ok, _ in report.checks if ok)
     print(f"\n{passed}/{len(report.checks)} checks passed")
     for failure in report.failures:

@@ -37,9 +37,26 @@ class CpuSample:
     client: float
 
 
+def _title(pid: int) -> str:
+    """A PostgreSQL backend's process title: ``postgres: <user> <database> <client> <state>``."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class CpuMeter:
-    def __init__(self, server_pid: int) -> None:
+    """``database``: count only the PostgreSQL backends connected to it (on a machine shared with other
+    work, other databases' backends come and go; one that exits takes its CPU out of the sum)."""
+
+    def __init__(self, server_pid: int, database: str | None = None) -> None:
         self.server_pid = server_pid
+        self.database = database
+
+    def _is_counted_postgres(self, pid: int) -> bool:
+        if _comm(pid) != "postgres":
+            return False
+        return self.database is None or f" {self.database} " in _title(pid)
 
     def sample(self) -> CpuSample:
         procs: dict[int, tuple[float, int]] = {}
@@ -55,7 +72,7 @@ class CpuMeter:
                     tree.add(pid)
                     grew = True
         server = sum(procs[p][0] for p in tree if p in procs)
-        postgres = sum(cpu for pid, (cpu, _) in procs.items() if _comm(pid) == "postgres")
+        postgres = sum(cpu for pid, (cpu, _) in procs.items() if self._is_counted_postgres(pid))
         client = procs.get(os.getpid(), (0.0, 0))[0]
         return CpuSample(server, postgres, client)
 

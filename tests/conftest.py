@@ -156,8 +156,17 @@ async def pg_db(databases: Databases) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+# Tests scrape /metrics on the app with this token (production has none unless configured).
+TEST_METRICS_TOKEN = "test-metrics-token-0123456789"
+
+
 def test_settings(db_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": db_url, "rate_limit_enabled": False, "embedded_worker": False}
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "rate_limit_enabled": False,
+        "embedded_worker": False,
+        "metrics_token": TEST_METRICS_TOKEN,
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -178,6 +187,13 @@ async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.As
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://showfloor.test") as client:
             yield client
+
+
+async def scrape_metrics(client: httpx.AsyncClient) -> str:
+    """``/metrics`` as a Prometheus server configured with the metrics token reads it."""
+    resp = await client.get("/metrics", headers={"Authorization": f"Bearer {TEST_METRICS_TOKEN}"})
+    assert resp.status_code == 200, resp.text
+    return resp.text
 
 
 class AccountFixture:

@@ -2,6 +2,7 @@
 
 - ``exhibitor_count``: exhibitors attached to the event (``event_exhibitors`` rows);
 - ``personnel_count``: attendance rows (``event_personnel``), visitor-only ones included;
+- ``exhibitor_personnel_count`` / ``visitor_personnel_count``: those not visitor-only / visitor-only;
 - ``visitor_count``: attendance rows labelled ``visitors`` (so ``hasVisitors`` = visitor data exists);
 - ``contact_count``: attendance rows whose person has an email or a phone.
 """
@@ -37,6 +38,8 @@ async def make_event(session: AsyncSession, **overrides: Any) -> Event:
         "sponsor_match_starred": False,
         "exhibitor_count": 0,
         "personnel_count": 0,
+        "exhibitor_personnel_count": 0,
+        "visitor_personnel_count": 0,
         "visitor_count": 0,
         "contact_count": 0,
     }
@@ -154,6 +157,10 @@ async def attend(
     )
     session.add(row)
     event.personnel_count += 1
+    if visitor_only:
+        event.visitor_personnel_count += 1
+    else:
+        event.exhibitor_personnel_count += 1
     if "visitors" in source_types:
         event.visitor_count += 1
     if person.email or person.phone:

@@ -78,3 +78,24 @@ def start_site(tmp: Path) -> Iterator[Site]:
         yield Site(next(server), database_url, owner, other)
     finally:
         server.close()
+
+
+async def _emit(database_url: str, account_id: int, event_type: str) -> None:
+    from showfloor.server.db.engine import make_engine
+    from showfloor.server.db.uow import Database
+    from showfloor.server.notify.events import emit
+    from showfloor.server.notify.outbox import dispatch
+
+    db = Database(make_engine(database_url, null_pool=True))
+    try:
+        async with db.write() as session:
+            await emit(session, account_id, event_type, {"amount": 5})
+            await dispatch(session, datetime.now(UTC))  # one delivery per endpoint, now
+    finally:
+        await db.dispose()
+
+
+def emit_event(site: Site, account_id: int, event_type: str) -> None:
+    """An outbox event for ``account_id``, fanned out to its webhook endpoints (as a grant would)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _emit(site.database_url, account_id, event_type)).result()

@@ -64,9 +64,9 @@ def test_paid_commands_with_yes_print_parseable_json(cli_server: LiveServer) -> 
         "--poll-interval", "0.2", "--timeout", "30", "--yes",
     )  # fmt: skip
     assert sorted(report["delivered"]) == sorted(cat.deliverable)
-    assert report["not_delivered"] == {"no_email": [cat.no_email]} and report["consistent"] is True
+    assert report["notDelivered"] == {"no_email": [cat.no_email]} and report["consistent"] is True
     linkedin = run_json(cli_server, account, "unlock", "linkedin", cat.deliverable[0])
-    assert linkedin["items"][0]["personnel_id"] == cat.deliverable[0]
+    assert linkedin["items"][0]["personnelId"] == cat.deliverable[0]
     unlocked = run_json(cli_server, account, "unlock", "event", cat.event, "--yes")
     assert unlocked["creditsUsed"] == 2000
     company = run_json(cli_server, account, "search", "company", cat.company, "--yes")

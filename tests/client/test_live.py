@@ -162,10 +162,8 @@ def test_paid_event_unlock_and_quote(funded: Account, live_server: LiveServer) -
     again = sdk.events.unlock(cat.event)
     assert again.alreadyUnlocked and again.creditsUsed == 0
     assert sdk.credits.balance().totalBalance == 8_000
-    assert (
-        sdk.exhibitors.list(cat.event).semantics in (None, {})
-        or sdk.exhibitors.list(cat.event).semantics.get("accessMode") == "full"
-    )  # type: ignore[union-attr]
+    semantics = sdk.exhibitors.list(cat.event).semantics
+    assert semantics is None or semantics.accessMode == "full"
 
 
 def test_visitor_and_full_access_unlocks(live_server: LiveServer) -> None:

@@ -25,6 +25,7 @@ from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger.pricing import DEFAULT_PRICES, Action
 from showfloor.server.models import IdempotencyRecord
+from showfloor.server.paid.idempotency import RUNNING_LEASE
 from tests.e2e.drill_support import (
     Attempt,
     DrillAccount,
@@ -61,7 +62,7 @@ class DrillConfig:
     down_seconds: float = 3.0
     after_seconds: float = 4.0
     # How long to retry, after the run, a request whose outcome the client never learnt. A key
-    # claimed just before the database went away stays "running" for the server's 60 s lease.
+    # claimed just before the database went away stays "running" for the server's lease (``RUNNING_LEASE``).
     resolve_seconds: float = 5.0
     server_log: Path | None = None  # keep the server's output here
 
@@ -245,7 +246,7 @@ async def _drive(
     left = [item for rest in rests for item in rest]
     gave_up = sum(len(log.pending) for log in logs)
     report.step(f"{gave_up} requests given up by the SDK, resent with their key; {len(left)} still running")
-    if cfg.resolve_seconds > 60:  # longer than the server's lease on a running key: all must be answered
+    if cfg.resolve_seconds > RUNNING_LEASE.total_seconds():  # outlasts a running key's lease: all answered
         report.check(
             "every request given up was answered when resent with its original key",
             not left,

@@ -160,6 +160,24 @@ class DiffMachine(RuleBasedStateMachine):
 
         self.both("void", f"{key} of {grant}", call)
 
+    def set_caps(self, account: int, daily: int | None, monthly: int | None, clear: bool) -> None:
+        """Cap the account's key per day and/or month (None: keep, 0: remove), or remove both caps."""
+        now = self.now
+
+        async def call(side: Side) -> None:
+            await ds.set_caps(side.db, side.api_keys[account], now, daily, monthly, clear)
+
+        self.both("spend caps", f"{daily}/{monthly}{' clear' if clear else ''}", call)
+
+    def set_alerts(self, account: int, thresholds: list[int]) -> None:
+        """Replace the account's balance alert thresholds (an empty list removes them)."""
+        now = self.now
+
+        async def call(side: Side) -> None:
+            await ds.set_alerts(side.db, side.accounts[account], thresholds, now)
+
+        self.both("balance alerts", str(thresholds), call)
+
     def pass_time(self, hours: int, sweep: bool) -> None:
         """The clock moves on (expiry is exact at read time); then, maybe, the expiry sweep runs."""
         self.now += timedelta(hours=hours)

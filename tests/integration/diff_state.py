@@ -130,6 +130,9 @@ async def snapshot(side: Side, now: datetime) -> dict[str, Any]:
         "tasks": [names.task_row(t) for t in state.tasks],
         "items": sorted(names.item(i) for i in state.items),
         "contacts": sorted(names.contact(c) for c in state.contacts),
+        "spend counters": sorted(names.counter(c) for c in state.counters),
+        "balance alerts": sorted((names.account[a.account_id], a.threshold, a.low) for a in state.alerts),
+        "spend control events": [names.event(e) for e in state.events],
     }
 
 
@@ -195,6 +198,22 @@ class _Names:
             e.amount,
             self.stamp(e.operation_id, e.created_at),
         )
+
+    def counter(self, c: Any) -> tuple[Any, ...]:
+        return (self.api_key[c.api_key_id], c.period, c.period_start, c.spent)
+
+    def event(self, e: Any) -> tuple[Any, ...]:
+        """An event with the key's id in its payload and dedup key named by the key's account."""
+        payload = dict(e.payload)
+        key = payload.get("apiKeyId")
+        if key is not None:
+            payload["apiKeyId"] = self.api_key[int(key)]
+        dedup = (
+            e.dedup_key
+            if key is None
+            else e.dedup_key.replace(f":key:{key}:", f":key:#{payload['apiKeyId']}:")
+        )
+        return (e.type, sorted(payload.items()), dedup)
 
     def grant_row(self, g: Any) -> tuple[Any, ...]:
         voided = g.voided_at is not None  # a void reads the wall clock

@@ -21,18 +21,22 @@ from showfloor.server.db.base import Base
 from showfloor.server.db.engine import make_engine
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
+from showfloor.server.ledger import alerts, spend_caps
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.ledger.service import ChargeContext, HoldResult, OperationResult
 from showfloor.server.models import (
     Account,
+    ApiKeySpendCounter,
+    BalanceAlert,
     ContactUnlock,
     CreditGrant,
     CreditHold,
     HoldAllocation,
     LedgerEntry,
     LedgerOperation,
+    OutboxEvent,
     Plan,
     PlanPrice,
     UnlockTask,
@@ -200,6 +204,9 @@ class State:
     items: list[Any]
     contacts: list[Any]
     balances: list[tuple[Any, ...]]
+    counters: list[Any]  # spend cap counters: (api_key_id, period, period_start, spent)
+    alerts: list[Any]  # balance alert states: (account_id, threshold, low, updated_at)
+    events: list[Any]  # outbox events of the spend controls: (type, payload, dedup_key), in id order
 
 
 async def read_state(db: Database, account_ids: list[int], now: datetime) -> State:
@@ -224,7 +231,33 @@ async def read_state(db: Database, account_ids: list[int], now: datetime) -> Sta
             items=await rows(UnlockTaskItem),
             contacts=await rows(ContactUnlock),
             balances=balances,
+            counters=list((await session.execute(select(ApiKeySpendCounter.__table__))).all()),
+            alerts=list((await session.execute(select(BalanceAlert.__table__))).all()),
+            events=list(
+                (
+                    await session.execute(
+                        select(OutboxEvent.type, OutboxEvent.payload, OutboxEvent.dedup_key)
+                        .where(OutboxEvent.type.in_(SPEND_CONTROL_EVENTS))
+                        .order_by(OutboxEvent.id)
+                    )
+                ).all()
+            ),
         )
+
+
+SPEND_CONTROL_EVENTS = ("spend_cap.reached", "credits.balance_alert")
+
+
+async def set_caps(
+    db: Database, api_key_id: int, now: datetime, daily: int | None, monthly: int | None, clear: bool
+) -> None:
+    async with db.write() as session:
+        await spend_caps.set_caps(session, api_key_id, now, daily=daily, monthly=monthly, clear=clear)
+
+
+async def set_alerts(db: Database, account_id: int, thresholds: list[int], now: datetime) -> None:
+    async with db.write() as session:
+        await alerts.set_thresholds(session, account_id, thresholds, now)
 
 
 async def reconcile_problems(db: Database, now: datetime) -> list[str]:

@@ -2,7 +2,7 @@
 
 Hypothesis drives random sequences through both backends side by side (the steps:
 tests/integration/diff_machine.py): grants of each bucket with expiries, debits, holds, partial and whole
-captures and releases, refunds, voids, time passing expiries and the expiry sweep, replayed and misused
+captures and releases, refunds, voids, per-key spend caps and balance alerts (their counters, states and events compared too), time passing expiries and the expiry sweep, replayed and misused
 operation keys, contact-unlock submissions and settlements with mixed item outcomes, on a limited and an
 unlimited account. On PostgreSQL the ledger's spend and settle steps and the unlock settlement run as SQL
 functions, on SQLite as Python. After every step both must have answered the same (a refusal too: same
@@ -44,7 +44,7 @@ SETTINGS = settings(
 # (else it is a submission).
 STEPS = [
     "hold", "settle", "debit", "capture", "grant", "release", "settle", "hold", "capture", "debit",
-    "release", "grant", "settle", "refund", "void", "time", "reuse key", "submit", "claim",
+    "release", "grant", "settle", "refund", "void", "time", "reuse key", "submit", "claim", "caps", "alerts",
 ]  # fmt: skip
 ACCOUNTS = st.sampled_from([0, 1])  # 0: limited, 1: unlimited
 # (bucket, hours until expiry); the last two are refused: a subscription needs an expiry, a gift has none.
@@ -63,6 +63,10 @@ GRANTS = {"account": ACCOUNTS, "shape": st.sampled_from(GRANT_SHAPES), "amount":
 DEBITS = {"account": ACCOUNTS, "amount": st.integers(1, 120), "alone": st.booleans(), "agent": st.booleans()}
 HOLDS = {"account": ACCOUNTS, "amount": st.integers(1, 120)}
 PAYERS = st.sampled_from(["hold", "same", "other"])  # a capture's attribution: the hold's, explicit, foreign
+# Spend caps of an account's key (None keeps a period's cap, 0 removes it), or both removed.
+CAP_VALUES = st.sampled_from([None, 0, 40, 150, 400])
+CAPS = {"account": ACCOUNTS, "daily": CAP_VALUES, "monthly": CAP_VALUES, "clear": st.booleans()}
+ALERTS = {"account": ACCOUNTS, "thresholds": st.lists(st.integers(1, 400), max_size=3)}
 TIME = {"hours": st.sampled_from([1, 3, 12, 50, 500]), "sweep": st.booleans()}
 REUSES = {"pick": st.integers(0, 1000), "use": st.sampled_from(["same", "debit", "hold", "capture", "blank"])}
 # Submitted ids: people by label, an id that is not a number, a number no person has.
@@ -136,6 +140,10 @@ class BackendDiff(DiffMachine):
             self.void(data.draw(st.sampled_from(self.grant_keys)))
         elif step == "time":
             self.pass_time(**_args(data, TIME))
+        elif step == "caps":
+            self.set_caps(**_args(data, CAPS))
+        elif step == "alerts":
+            self.set_alerts(**_args(data, ALERTS))
         else:
             self.use_key_again(**_args(data, REUSES))
 

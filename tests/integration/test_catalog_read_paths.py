@@ -4,6 +4,7 @@ totals match COUNTs on every page, past the end included. Both backends."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
@@ -112,3 +113,30 @@ async def test_contacts_search_narrows_by_role_and_name_and_counts_past_the_end(
         ["Peter Gibbons", "Milton Waddams", "Bill Lumbergh"],
         3,
     )
+
+
+async def test_events_keyword_pages_keep_exact_totals(client: httpx.AsyncClient, db: Database) -> None:
+    """The events list counts its matches in a subquery under the page: every page, past the end too,
+    reports the exact total, in catalogue order (undated last, then id)."""
+    days = [None, 5, 1, 9, None, 3, 1, 7, 2, 8, None, 4]
+    async with db.write() as s:
+        matching = [
+            await make_event(
+                s, name=f"Harbour Expo {n}", date_start=None if d is None else date(2027, 1, d), date_end=None
+            )
+            for n, d in enumerate(days)
+        ]
+        for n in range(8):
+            await make_event(s, name=f"Inland Fair {n}", date_start=date(2027, 1, 1 + n))
+    expected = [
+        e.event_id
+        for e in sorted(matching, key=lambda e: (e.date_start is None, e.date_start or date.min, e.id))
+    ]
+    seen: list[str] = []
+    for page in (1, 2, 3, 4, 5):
+        body = await get(client, "/external/events/list", keyword="harbour", page=page, pageSize=5)
+        assert body["total"] == len(matching)
+        seen += [item["eventId"] for item in body["items"]]
+    assert seen == expected
+    unfiltered = await get(client, "/external/events/list", page=9, pageSize=5)
+    assert (unfiltered["total"], unfiltered["items"]) == (20, [])

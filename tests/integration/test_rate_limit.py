@@ -72,13 +72,19 @@ async def _redis_available() -> bool:
         await client.aclose()
 
 
-async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_url: str) -> None:
+async def redis_or_skip() -> None:
     if not await _redis_available():
         if os.environ.get("CI"):
             pytest.fail("Redis is not reachable on 127.0.0.1:6379 and CI is set")
         pytest.skip("Redis not reachable")
+
+
+async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_url: str) -> None:
+    await redis_or_skip()
     acct = await new_account(db)  # a fresh key: its counter starts at zero in Redis
-    settings = test_settings(db_url, rate_limit_enabled=True, rate_limit_per_key=3, redis_url=REDIS_URL)
+    settings = test_settings(
+        db_url, rate_limit_enabled=True, rate_limit_per_key=3, redis_url=REDIS_URL, redis_timeout_ms=2000
+    )
     async with serve(settings) as one, serve(settings) as two:
         assert (await one.get("/external/credits/balance", headers=acct.headers)).status_code == 200
         assert (await two.get("/external/credits/balance", headers=acct.headers)).status_code == 200
@@ -87,3 +93,38 @@ async def test_redis_backed_limit_is_shared_between_instances(db: Database, db_u
         assert_error_body(
             await two.get("/external/credits/balance", headers=acct.headers), 429, "RATE_LIMIT_EXCEEDED"
         )
+
+
+async def test_redis_keys_carry_the_deployment_prefix(db: Database, db_url: str) -> None:
+    await redis_or_skip()
+    acct = await new_account(db)
+    staging, production = (
+        test_settings(
+            db_url,
+            rate_limit_enabled=True,
+            rate_limit_per_key=1,
+            redis_url=REDIS_URL,
+            redis_timeout_ms=2000,
+            redis_key_prefix=prefix,
+        )
+        for prefix in ("sf-test-staging", "sf-test-production")
+    )
+    async with serve(staging) as one, serve(production) as two:
+        assert (await one.get("/external/credits/balance", headers=acct.headers)).status_code == 200
+        # Same key, another deployment: its own counters, so not refused.
+        assert (await two.get("/external/credits/balance", headers=acct.headers)).status_code == 200
+        assert_error_body(
+            await one.get("/external/credits/balance", headers=acct.headers), 429, "RATE_LIMIT_EXCEEDED"
+        )
+    redis = aioredis.from_url(REDIS_URL)
+    try:
+        keys = {key.decode() for key in await redis.keys(f"*{acct.key[:19]}*")}
+    finally:
+        await redis.aclose()
+    assert keys and all(key.startswith(("sf-test-staging:", "sf-test-production:")) for key in keys)
+    assert {key.split(":", 1)[0] for key in keys} == {"sf-test-staging", "sf-test-production"}
+
+
+def test_redis_key_prefix_is_validated() -> None:
+    with pytest.raises(ValueError, match="redis_key_prefix"):
+        Settings(redis_key_prefix="has space*")

@@ -18,7 +18,7 @@ from showfloor.server.models import WebhookDelivery
 from showfloor.server.notify import outbox
 from showfloor.server.notify.events import CREDITS_GRANTED, emit
 from showfloor.server.notify.sender import Outcome
-from tests.conftest import AccountFixture, new_account, test_settings
+from tests.conftest import AccountFixture, new_account, scrape_metrics, test_settings
 from tests.integration.webhook_support import (
     Receiver,
     create_endpoint,
@@ -166,7 +166,7 @@ async def test_metrics_show_the_webhook_backlog(
     await _one_delivery(db, account.id, client)
     async with db.write() as session:
         await emit(session, account.id, CREDITS_GRANTED, {"amount": 2})  # not fanned out yet
-    text = (await client.get("/metrics")).text
+    text = await scrape_metrics(client)
     assert 'showfloor_webhook_deliveries{state="pending"} 1.0' in text
     assert 'showfloor_webhook_deliveries{state="failed"} 0.0' in text
     assert "showfloor_outbox_events_undispatched 1.0" in text

@@ -19,6 +19,8 @@ class ConfigurationError(ShowfloorError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How reads and idempotent paid calls are retried: exponential backoff with jitter."""
+
     max_retries: int = DEFAULT_MAX_RETRIES
     initial_delay: float = 0.5  # seconds before the first retry, doubled each time
     max_delay: float = 8.0
@@ -27,11 +29,14 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class ClientConfig:
+    """The resolved configuration of a client: key, URL, timeout, retry policy, headers."""
+
     api_key: str
     base_url: str = DEFAULT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     call_source: str | None = None  # sent as x-call-source ("api" or "agent")
+    extra_headers: tuple[tuple[str, str], ...] = ()  # sent with every request (per-call options too)
 
 
 def resolve_config(

@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -76,6 +76,23 @@ class Context:
     random: Callable[[], float] = field(default=random.random)
     monotonic: Callable[[], float] = field(default=time.monotonic)
 
+    def with_options(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Context:
+        """A copy for one call (or a ``with_options`` client): a caller's idempotency key is used for
+        the paid request instead of a fresh one, so a process that crashed can resume the same call."""
+        config = self.config
+        if timeout is not None:
+            config = replace(config, timeout=timeout)
+        if extra_headers:
+            config = replace(config, extra_headers=(*config.extra_headers, *extra_headers.items()))
+        new_key = self.new_key if idempotency_key is None else (lambda: idempotency_key)
+        return replace(self, config=config, new_key=new_key)
+
 
 # -- building ---------------------------------------------------------------------------------
 
@@ -95,6 +112,7 @@ def build_request(config: ClientConfig, spec: RequestSpec[Any], idempotency_key:
         headers["x-call-source"] = call_source
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
+    headers.update(config.extra_headers)
     body = _clean(spec.json) if isinstance(spec.json, Mapping) else spec.json
     timeout = httpx.Timeout(config.timeout)
     return httpx.Request(

@@ -68,6 +68,18 @@ class BadRequest(APIError):
     default_key = "INVALID_REQUEST"
 
 
+class UnknownAction(BadRequest):
+    """``quote()`` was asked about an action type the server does not know; nothing was sent to spend."""
+
+    default_key = "UNSUPPORTED_ACTION"
+
+
+class InvalidParameters(BadRequest):
+    """``quote()`` (or a ``confirm`` quote) got parameters the action cannot run with."""
+
+    default_key = "INVALID_SUBJECT"
+
+
 class AuthenticationError(APIError):
     status = 401
     default_key = "INVALID_API_KEY"

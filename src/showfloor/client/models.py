@@ -79,6 +79,46 @@ class CreditActivity(Model):
     bucket: str | None = None
 
 
+class SemanticsCounts(Model):
+    actualTotal: int = 0
+    visibleTotal: int = 0
+    remainingLockedCount: int = 0
+
+
+class SemanticsPageState(Model):
+    requestedPage: int = 1
+    accessible: bool = True
+    maxAccessiblePage: int | None = None
+
+
+class SemanticsUnlock(Model):
+    requiredForMoreResults: bool = False
+    actionType: str | None = None
+    credits: int | None = None
+
+
+class SemanticsGuidance(Model):
+    code: str = ""
+    message: str = ""
+
+
+class Semantics(Model):
+    """``semantics`` of an event-scoped list: preview or full access, how many matches are hidden,
+    whether the requested page is readable, and what unlocking would cost."""
+
+    accessMode: str = "full"
+    previewLimit: int | None = None
+    counts: SemanticsCounts = Field(default_factory=SemanticsCounts)
+    pageState: SemanticsPageState = Field(default_factory=SemanticsPageState)
+    unlock: SemanticsUnlock = Field(default_factory=SemanticsUnlock)
+    guidance: SemanticsGuidance = Field(default_factory=SemanticsGuidance)
+
+    @property
+    def truncated(self) -> bool:
+        """True when matches exist beyond what this account may read (an unlock would reveal them)."""
+        return self.unlock.requiredForMoreResults
+
+
 class PreviewTruncation(Model):
     """A preview list that shows fewer items than match (the event is locked): ``Page.truncation``, and
     the ``PreviewTruncated`` warning of ``iter()``. Read from the server's ``semantics``."""
@@ -130,7 +170,7 @@ class Page(Model, Generic[T]):
     pageSize: int = 20
     totalPages: int = 0
     hasMore: bool = False
-    semantics: dict[str, Any] | None = None
+    semantics: Semantics | None = None
 
     @property
     def truncation(self) -> PreviewTruncation | None:

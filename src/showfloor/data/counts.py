@@ -2,19 +2,26 @@
 
 - ``exhibitor_count``: exhibitors linked to the event (``event_exhibitors`` rows);
 - ``personnel_count``: people linked to the event (``event_personnel`` rows, visitors included);
+- ``exhibitor_personnel_count``: of those, the rows not visitor-only (the personnel list's total while
+  the visitor layer is locked);
+- ``visitor_personnel_count``: of those, the visitor-only rows (what the visitor layer adds);
 - ``visitor_count``: of those, the ones labelled ``visitors`` in ``source_types`` (``hasVisitors`` =
   ``visitor_count > 0``);
 - ``contact_count``: of those, people with an email or a phone (an event with 0 has no contact data to
   sell, so unlocking it is not charged).
 
-These match ``tests/factories.py`` (the catalog's test fixtures). The counts are taken with one grouped
-query per link table (a single pass, also over a million rows) and written back by id; correlated
-subqueries per event are much slower on PostgreSQL right after a bulk load.
+These match ``tests/factories.py`` (the catalog's test fixtures). Every write path that adds, removes or
+changes catalog rows calls ``recompute_event_counts`` for the events it touched, in its own transaction
+(the importers, the demo load); ``check_event_counts`` compares the stored counts with the rows
+(``showfloor admin catalog check``). The counts are taken with one grouped query per link table (a
+single pass, also over a million rows) and written back by id; correlated subqueries per event are much
+slower on PostgreSQL right after a bulk load.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, cast, func, or_, select, update
@@ -27,6 +34,14 @@ EVENTS = CATALOG_TABLES["events"]
 EVENT_EXHIBITORS = CATALOG_TABLES["event_exhibitors"]
 EVENT_PERSONNEL = CATALOG_TABLES["event_personnel"]
 PERSONNEL = CATALOG_TABLES["personnel"]
+COUNT_COLUMNS = (
+    "exhibitor_count",
+    "personnel_count",
+    "exhibitor_personnel_count",
+    "visitor_personnel_count",
+    "visitor_count",
+    "contact_count",
+)
 
 
 async def _counts(
@@ -40,6 +55,7 @@ async def _counts(
         select(
             ep.c.event_id,
             func.count(),
+            func.sum(cast(case((ep.c.is_visitor_only, 0), else_=1), Integer)),
             func.sum(cast(case((is_visitor, 1), else_=0), Integer)),
             func.sum(cast(case((has_contact, 1), else_=0), Integer)),
         )
@@ -52,16 +68,18 @@ async def _counts(
         ids: Iterable[int] = event_ids
     else:
         ids = (await conn.execute(select(EVENTS.c.id))).scalars().all()
-    counts = {
-        i: {"exhibitor_count": 0, "personnel_count": 0, "visitor_count": 0, "contact_count": 0} for i in ids
-    }
+    counts = {i: dict.fromkeys(COUNT_COLUMNS, 0) for i in ids}
     for event_id, n in await conn.execute(exhibitors):
         if event_id in counts:
             counts[event_id]["exhibitor_count"] = n
-    for event_id, n, visitors, contacts in await conn.execute(people):
+    for event_id, n, exhibitor_side, visitors, contacts in await conn.execute(people):
         if event_id in counts:
             counts[event_id].update(
-                personnel_count=n, visitor_count=visitors or 0, contact_count=contacts or 0
+                personnel_count=n,
+                exhibitor_personnel_count=exhibitor_side or 0,
+                visitor_personnel_count=n - (exhibitor_side or 0),
+                visitor_count=visitors or 0,
+                contact_count=contacts or 0,
             )
     return counts
 
@@ -92,3 +110,32 @@ async def recompute_event_counts(
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         await _write(conn, await _counts(conn, chunk))
+
+
+@dataclass(frozen=True)
+class CountDrift:
+    """One stored count that differs from its rows."""
+
+    event_id: int  # internal id
+    public_id: str  # the event's ``eventId``
+    column: str
+    stored: int
+    actual: int
+
+
+async def check_event_counts(conn: AsyncSession | AsyncConnection, *, fix: bool = False) -> list[CountDrift]:
+    """Every stored count that differs from a fresh count of the rows; with ``fix`` the drifting events'
+    counts are rewritten in the caller's transaction (the caller commits)."""
+    actual = await _counts(conn, None)
+    stored_rows = await conn.execute(
+        select(EVENTS.c.id, EVENTS.c.event_id, *(EVENTS.c[c] for c in COUNT_COLUMNS)).order_by(EVENTS.c.id)
+    )
+    drift: list[CountDrift] = []
+    for row in stored_rows:
+        event_id, public_id, *stored = row
+        for column, value in zip(COUNT_COLUMNS, stored, strict=True):
+            if int(value) != actual[event_id][column]:
+                drift.append(CountDrift(event_id, public_id, column, int(value), actual[event_id][column]))
+    if fix and drift:
+        await _write(conn, {d.event_id: actual[d.event_id] for d in drift})
+    return drift

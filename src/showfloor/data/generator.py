@@ -173,6 +173,8 @@ class DemoGenerator:
             # Counts are recomputed from the rows after loading (one definition: data.counts).
             "exhibitor_count": 0,
             "personnel_count": 0,
+            "exhibitor_personnel_count": 0,
+            "visitor_personnel_count": 0,
             "visitor_count": 0,
             "contact_count": 0,
             "data_updated_at": DATA_EPOCH - timedelta(days=rng.randrange(60)),

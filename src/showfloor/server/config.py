@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+DATABASE_SCHEMES = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
 
 
 class Settings(BaseSettings):
@@ -17,6 +23,16 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Set to share rate-limit counters between server processes (e.g. redis://127.0.0.1:6379/0).
     redis_url: str | None = None
+    # Redis is optional at run time: each check waits at most this long; on a refusal, error or timeout
+    # the process counts rate limits locally and asks Redis again every ``redis_retry_seconds``; the
+    # degradation is logged at most once per ``redis_degraded_log_seconds`` (docs/operations.md).
+    redis_timeout_ms: float = Field(default=100.0, gt=0, le=10_000)
+    redis_retry_seconds: float = Field(default=5.0, ge=0)
+    redis_degraded_log_seconds: float = Field(default=60.0, gt=0)
+    # Every Redis key starts with this and a colon, so deployments (staging, production) can share a Redis.
+    redis_key_prefix: str = Field(
+        default="showfloor", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -25,6 +41,29 @@ class Settings(BaseSettings):
     rate_limit_per_key: int = Field(default=120, ge=1)
     rate_limit_per_ip: int = Field(default=600, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    # ``/metrics`` is never open on the API port: it answers on its own listener (``serve --metrics-port``;
+    # that listener serves only /metrics, /healthz, /readyz) or, on the API port, only to
+    # ``Authorization: Bearer <metrics_token>``. Neither set: no metrics over HTTP (docs/operations.md).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_token: str | None = Field(default=None, min_length=16)
+
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs or addresses, comma
+    # separated, e.g. "10.0.0.0/8,192.0.2.7"): the client address for per-IP limits, logs and the
+    # console's throttling, and the scheme for its Secure cookies. Empty: no forwarded header is believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _cidr_list(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        out = [str(item).strip() for item in items if str(item).strip()]
+        for item in out:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return out
 
     # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
     # Rows of a locked event's exhibitor and personnel lists that a preview shows.
@@ -103,12 +142,31 @@ class Settings(BaseSettings):
     console_login_failures_per_ip: int = Field(default=20, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
 
+    # Edge limits (issue 15, docs/operations.md "Request limits and timeouts"). A request body larger
+    # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
+    # (2,000 contact ids) is far smaller.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # PostgreSQL statement timeouts in milliseconds (0: none): a statement of an API request (and of the
+    # periodic jobs inside ``serve``) that runs longer is cancelled, its transaction rolled back, and the
+    # request answers 503; ``showfloor worker`` and admin commands have their own, longer one.
+    db_statement_timeout_ms: int = Field(default=5_000, ge=0)
+    db_worker_statement_timeout_ms: int = Field(default=60_000, ge=0)
+
+    # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
+    agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The common spellings (postgresql://, postgres://, sqlite:///) mean the drivers we ship.
+        for plain, driver in DATABASE_SCHEMES.items():
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+                break
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                "SHOWFLOOR_DATABASE_URL must start with postgresql:// (or postgresql+asyncpg://) "
+                "or sqlite:/// (or sqlite+aiosqlite:///)"
             )
         return value
 

@@ -48,6 +48,28 @@ class InsufficientCredits(DomainError):
         self.available = available
 
 
+class SpendCapExceeded(DomainError):
+    """The API key's spend cap for a period would be exceeded (docs/spend-controls.md). ``details``:
+    ``cap``, ``period`` (``day`` | ``month``), ``spent`` (in the period so far), ``required``."""
+
+    code = "SPEND_CAP_EXCEEDED"
+    default_message = "Spend cap exceeded"
+
+    def __init__(self, cap: int, period: str, spent: int, required: int) -> None:
+        super().__init__(
+            f"Spend cap exceeded: this API key may spend {cap} credits per {period}, "
+            f"{spent} spent, {required} required",
+            cap=cap,
+            period=period,
+            spent=spent,
+            required=required,
+        )
+        self.cap = cap
+        self.period = period
+        self.spent = spent
+        self.required = required
+
+
 class Forbidden(DomainError):
     code = "NO_ACTIVE_SUBSCRIPTION"
     default_message = "An active paid subscription is required"

@@ -1,9 +1,9 @@
 """Prometheus metrics.
 
-Two kinds: counters/histograms kept in-process (request latency, provider calls), and gauges read
-from the database at scrape time (credits charged, holds outstanding, task items by state), which
-are therefore the same whichever server process answers the scrape. With several server processes
-set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
+Two kinds: counters/histograms kept in-process (request latency, provider calls, credits charged, counted
+where the charge commits), and gauges read from the database at scrape time from unfinished work only
+(holds outstanding, task items by state), which are therefore the same whichever process answers. With
+several server processes set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from prometheus_client import multiprocess as prom_multiprocess
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.models import CreditHold, LedgerOperation, UnlockTask, UnlockTaskItem
+from showfloor.server.db.after_commit import after_commit
+from showfloor.server.models import CreditHold, UnlockTask, UnlockTaskItem
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -43,13 +44,15 @@ PROVIDER_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
-# Database-derived gauges, refreshed on every scrape.
-CREDITS_CHARGED = Gauge(
+# Maintained where charges commit, never computed by scanning the ledger (docs/operations.md, "Metrics").
+CREDITS_CHARGED = Counter(
     "showfloor_credits_charged",
-    "Credits charged so far (debits and captures) by business code and call source.",
+    "Credits charged by this process since it started, by business code and call source: a debit when its "
+    "transaction commits; a contact unlock task's captures when the task closes.",
     ["business_code", "call_source"],
-    multiprocess_mode="mostrecent",
 )
+
+# Database-derived gauges, refreshed on every scrape (unfinished work only, never the ledger).
 HOLDS_OUTSTANDING = Gauge(
     "showfloor_credit_holds_outstanding",
     "Credits held by open holds (reserved for unfinished asynchronous work).",
@@ -63,20 +66,32 @@ TASK_ITEMS = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Redis (rate-limit counters) health, per process (src/showfloor/server/api/redis_health.py).
+REDIS_DEGRADED = Gauge(
+    "showfloor_redis_degraded",
+    "1 while this process cannot use Redis and counts rate limits on its own.",
+    multiprocess_mode="livemax",
+)
+RATE_LIMIT_LOCAL_CHECKS = Counter(
+    "showfloor_rate_limit_local_checks_total",
+    "Rate-limit checks counted in process memory because Redis was unavailable or slow.",
+)
+
 # Modules that own other database-derived gauges register a refresher here (e.g. unlock tasks).
 GaugeRefresher = Callable[[AsyncSession], Awaitable[None]]
 GAUGE_REFRESHERS: list[GaugeRefresher] = []
 
 
+def count_charge(
+    session: AsyncSession, business_code: str | None, call_source: str | None, credits: int
+) -> None:
+    """Count ``credits`` in ``showfloor_credits_charged`` once the session's transaction commits."""
+    if credits > 0:
+        labels = CREDITS_CHARGED.labels(business_code or "", call_source or "api")
+        after_commit(session, lambda: labels.inc(credits))
+
+
 async def refresh_ledger_gauges(session: AsyncSession) -> None:
-    charged = await session.execute(
-        select(LedgerOperation.business_code, LedgerOperation.call_source, func.sum(LedgerOperation.amount))
-        .where(LedgerOperation.kind.in_(("debit", "capture")))
-        .group_by(LedgerOperation.business_code, LedgerOperation.call_source)
-    )
-    CREDITS_CHARGED.clear()
-    for business_code, call_source, total in charged:
-        CREDITS_CHARGED.labels(business_code or "", call_source or "api").set(float(total or 0))
     outstanding, open_count = (
         await session.execute(
             select(

@@ -35,14 +35,34 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # Nagle off on every connection (a socket uvicorn or we bind ourselves misses it): no 40 ms ACK
     # stalls on keep-alive responses.
     "http": "showfloor.server.http_protocol:NoDelayH11Protocol",
+    # X-Forwarded-* are believed by the app, from SHOWFLOOR_TRUSTED_PROXIES only (api/proxies.py), not
+    # by uvicorn's default (which trusts 127.0.0.1 and FORWARDED_ALLOW_IPS).
+    "proxy_headers": False,
 }
 
 
-def serve(host: str, port: int, workers: int) -> None:
+Listen = tuple[str, int]  # (host, port)
+
+
+def serve(host: str, port: int, workers: int, metrics: Listen | None = None) -> None:
+    """``metrics``: the metrics listener's address, already resolved (``resolve_port``) and announced to
+    the app through ``SHOWFLOOR_METRICS_PORT``; every process serves the app on it as well."""
     if workers > 1 and balances_by_reuseport():
-        serve_with_own_sockets(host, port, workers)
-    else:
+        serve_with_own_sockets(host, port, workers, metrics)
+    elif metrics is None:
         uvicorn.run(APP, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
+    else:
+        serve_on_two_sockets(host, port, workers, metrics)
+
+
+def serve_on_two_sockets(host: str, port: int, workers: int, metrics: Listen) -> None:
+    """The API and the metrics listener on sockets bound here (shared by uvicorn's workers, if any)."""
+    config = uvicorn.Config(APP, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
+    sockets = [_bind(host, port, reuseport=False), _bind(*metrics, reuseport=False)]
+    if workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
 
 
 def balances_by_reuseport() -> bool:
@@ -51,10 +71,12 @@ def balances_by_reuseport() -> bool:
     return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
-def serve_with_own_sockets(host: str, port: int, workers: int) -> None:
+def serve_with_own_sockets(host: str, port: int, workers: int, metrics: Listen | None = None) -> None:
     port = port_if_free(host, port)
+    if metrics is not None:
+        metrics = (metrics[0], port_if_free(*metrics))
     config = uvicorn.Config(APP, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
-    Multiprocess(config, sockets=_OwnSocket(host, port)).run()  # handles SIGINT and SIGTERM itself
+    Multiprocess(config, sockets=_OwnSocket(host, port, metrics)).run()  # handles SIGINT and SIGTERM itself
 
 
 def port_if_free(host: str, port: int) -> int:
@@ -78,25 +100,40 @@ def port_if_free(host: str, port: int) -> int:
 class _OwnSocket(list[socket.socket]):
     """Empty in the parent; in each spawned worker, unpickled as a list holding that worker's own socket."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, metrics: Listen | None = None) -> None:
         super().__init__()
         self.host = host
         self.port = port
+        self.metrics = metrics
 
-    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
-        return bind_reuseport, (self.host, self.port)
+    def __reduce__(self) -> tuple[Any, tuple[str, int, Listen | None]]:
+        return bind_reuseport, (self.host, self.port, self.metrics)
 
 
-def bind_reuseport(host: str, port: int) -> list[socket.socket]:
+def bind_reuseport(host: str, port: int, metrics: Listen | None = None) -> list[socket.socket]:
+    sockets = [_bind(host, port, reuseport=True)]
+    if metrics is not None:
+        sockets.append(_bind(*metrics, reuseport=True))
+    return sockets
+
+
+def _bind(host: str, port: int, *, reuseport: bool) -> socket.socket:
     sock = socket.socket(_family(host))
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if reuseport:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         _startup_failure(host, port, exc)  # the supervisor then stops instead of restarting the worker
-    return [sock]
+    sock.set_inheritable(True)
+    return sock
+
+
+def resolve_port(host: str, port: int) -> int:
+    """``port``, or for 0 a free one, checked free now (the app must know the metrics port it serves)."""
+    return port_if_free(host, port)
 
 
 def _startup_failure(host: str, port: int, exc: OSError) -> NoReturn:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import exc as sa_exc
 
 from showfloor.server.config import Settings
@@ -25,7 +28,13 @@ def run_with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     settings = Settings()
 
     async def _main() -> T:
-        db = Database(make_engine(settings.database_url, null_pool=True))
+        db = Database(
+            make_engine(
+                settings.database_url,
+                null_pool=True,
+                statement_timeout_ms=settings.db_worker_statement_timeout_ms,
+            )
+        )
         try:
             return await work(db, settings)
         finally:
@@ -34,11 +43,19 @@ def run_with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_main())
     except DomainError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        fail("error", exc.message, exc.code)
         raise typer.Exit(1) from exc
     except (sa_exc.DBAPIError, OSError) as exc:
-        err_console.print(f"[red]database error:[/red] {_describe(exc)}", highlight=False)
+        fail("database error", _describe(exc), "DATABASE_ERROR")
         raise typer.Exit(1) from exc
+
+
+def fail(label: str, message: str, code: str) -> None:
+    """An operator command's error: one line, or a JSON object on stderr when ``--json`` was given."""
+    if "--json" in sys.argv:
+        print(json.dumps({"error": {"message": message, "errorKey": code, "exitCode": 1}}), file=sys.stderr)
+    else:
+        err_console.print(f"[red]{label}:[/red] {escape(message)}", highlight=False)
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -12,10 +13,12 @@ from showfloor.cli.admin._runtime import console, run_with_db
 from showfloor.server.accounts import service
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
+from showfloor.server.ledger import spend_caps
 
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
 keys_app = typer.Typer(
-    help="Create, list and revoke API keys (stored hashed; shown once).", no_args_is_help=True
+    help="Create, list and revoke API keys (stored hashed; shown once); set their spend caps.",
+    no_args_is_help=True,
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
@@ -29,6 +32,8 @@ def accounts_create(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
+    """Create an account (no credits; grant them with `admin credits grant`)."""
+
     async def work(db: Database, _s: Settings) -> dict[str, object]:
         async with db.write() as session:
             account = await service.create_account(session, name, unlimited=unlimited)
@@ -43,6 +48,8 @@ def accounts_create(
 
 @accounts_app.command("list")
 def accounts_list(as_json: JsonFlag = False) -> None:
+    """List every account with its id and whether it is unlimited."""
+
     async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
         async with db.read() as session:
             rows = await service.list_accounts(session)
@@ -63,6 +70,8 @@ def accounts_set_unlimited(
     account: Annotated[int, typer.Option("--account", help="Account id.")],
     off: Annotated[bool, typer.Option("--off", help="Turn unlimited off again.")] = False,
 ) -> None:
+    """Make an account unlimited (never refused for funds), or undo it with --off."""
+
     async def work(db: Database, _s: Settings) -> None:
         async with db.write() as session:
             await service.set_unlimited(session, account, not off)
@@ -77,6 +86,8 @@ def keys_create(
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
+    """Issue an API key for an account; it is printed once and stored hashed."""
+
     async def work(db: Database, _s: Settings) -> service.IssuedKey:
         async with db.write() as session:
             return await service.create_key(session, account, name=name)
@@ -105,6 +116,8 @@ def keys_revoke(
         str | None, typer.Option("--prefix", help="Key prefix, e.g. sk_1a2b3c4d5e6f7a8b.")
     ] = None,
 ) -> None:
+    """Revoke an API key: requests with it answer 401 from now on."""
+
     if (key_id is None) == (prefix is None):
         raise typer.BadParameter("give exactly one of --id or --prefix")
 
@@ -121,9 +134,12 @@ def keys_list(
     account: Annotated[int | None, typer.Option("--account", help="Only this account's keys.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
+    """List an account's API keys (prefix, name, created, revoked; never the key)."""
+
     async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
         async with db.read() as session:
             rows = await service.list_keys(session, account)
+            caps = await spend_caps.caps_by_key(session, [k.id for k in rows])
             return [
                 {
                     "id": str(k.id),
@@ -132,6 +148,8 @@ def keys_list(
                     "name": k.name,
                     "createdAt": k.created_at.isoformat(),
                     "revokedAt": k.revoked_at.isoformat() if k.revoked_at else None,
+                    "dailyCap": caps[k.id].daily_cap if k.id in caps else None,
+                    "monthlyCap": caps[k.id].monthly_cap if k.id in caps else None,
                 }
                 for k in rows
             ]
@@ -140,9 +158,45 @@ def keys_list(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("id", "account", "prefix", "name", "created", "revoked")
+    columns = ("id", "account", "prefix", "name", "createdAt", "revokedAt", "dailyCap", "monthlyCap")
+    table = Table("id", "account", "prefix", "name", "created", "revoked", "daily cap", "monthly cap")
     for r in rows:
-        table.add_row(
-            *(str(r[c] or "") for c in ("id", "account", "prefix", "name", "createdAt", "revokedAt"))
-        )
+        table.add_row(*(str(r[c] if r[c] is not None else "") for c in columns))
     console.print(table)
+
+
+@keys_app.command("set-cap")
+def keys_set_cap(
+    key_id: Annotated[int, typer.Argument(help="Key id (see `admin keys list`).")],
+    daily: Annotated[
+        int | None, typer.Option("--daily", min=0, help="Credits per UTC day (0 removes the daily cap).")
+    ] = None,
+    monthly: Annotated[
+        int | None,
+        typer.Option("--monthly", min=0, help="Credits per UTC calendar month (0 removes the monthly cap)."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove both caps.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cap what one API key may spend per day and/or month; a cap not given stays as it is."""
+    if clear and (daily is not None or monthly is not None):
+        raise typer.BadParameter("give --clear alone, or --daily/--monthly")
+    if not clear and daily is None and monthly is None:
+        raise typer.BadParameter("give --daily, --monthly or --clear")
+
+    async def work(db: Database, _s: Settings) -> dict[str, object]:
+        async with db.write() as session:
+            now = datetime.now(UTC)
+            caps = await spend_caps.set_caps(session, key_id, now, daily=daily, monthly=monthly, clear=clear)
+            return {
+                "id": str(key_id),
+                "dailyCap": caps.daily_cap if caps else None,
+                "monthlyCap": caps.monthly_cap if caps else None,
+            }
+
+    out = run_with_db(work)
+    if as_json:
+        print(json.dumps(out))
+        return
+    shown = {k: "none" if out[k] is None else out[k] for k in ("dailyCap", "monthlyCap")}
+    console.print(f"Key {key_id}: daily cap {shown['dailyCap']}, monthly cap {shown['monthlyCap']}")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
+from showfloor.cli import profiles
 from showfloor.cli.output import EXIT_ERROR, EXIT_NO_CREDITS, EXIT_USAGE, Output
-from showfloor.client import Client, Quote
+from showfloor.client import Client, ConfigurationError, Quote
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout only.")]
 ApiKeyOpt = Annotated[
@@ -25,8 +27,20 @@ PageSizeOpt = Annotated[int, typer.Option("--page-size", min=1, max=100, help="I
 
 
 def make_client(api_key: str | None, base_url: str | None) -> Client:
+    """Flags first, then the environment, then the stored profile (``showfloor login``)."""
     show_retry_waits()
-    return Client(api_key, base_url)
+    try:
+        profile = profiles.current()
+    except profiles.ProfileError as exc:
+        raise ConfigurationError(str(exc)) from None
+    key = api_key or os.environ.get("SHOWFLOOR_API_KEY") or os.environ.get("LENSMOR_API_KEY")
+    key = key or (profile.api_key if profile else None)
+    if not key:
+        raise ConfigurationError(
+            "no API key: run `showfloor login`, use --api-key, or set SHOWFLOOR_API_KEY (or LENSMOR_API_KEY)"
+        )
+    url = base_url or os.environ.get("SHOWFLOOR_BASE_URL") or (profile.base_url if profile else None)
+    return Client(key, url)
 
 
 class _StderrLine(logging.Handler):

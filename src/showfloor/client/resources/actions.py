@@ -19,6 +19,7 @@ def precheck(
     call_source: str | None = None,
     locale: str | None = None,
 ) -> Op[PrecheckResult]:
+    """What an action would do now (allowed, whether and how much it charges, why). Never charges."""
     body = {
         "action_type": action_type,
         "params": dict(params or {}),

@@ -47,6 +47,7 @@ def search_contacts(
     page: int = 1,
     page_size: int = 20,
 ) -> Op[Page[Contact]]:
+    """People at a company, optionally by role or name (free; emails stay hidden until unlocked)."""
     params = {
         "company_name": company_name,
         "role": role,
@@ -58,11 +59,13 @@ def search_contacts(
 
 
 def task(ctx: Context, task_id: str) -> Op[UnlockTask]:
+    """The state of an email-unlock task, item by item."""
     path = _PATHS["email"][1] + segment(task_id)
     return (yield from call(ctx, get(path, parser(UnlockTask))))
 
 
 def phone_task(ctx: Context, task_id: str) -> Op[UnlockTask]:
+    """The state of a phone-unlock task, item by item."""
     path = _PATHS["phone"][1] + segment(task_id)
     return (yield from call(ctx, get(path, parser(UnlockTask))))
 

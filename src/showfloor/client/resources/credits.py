@@ -19,12 +19,14 @@ from showfloor.client.resources._base import get, parser
 
 
 def balance(ctx: Context) -> Op[CreditBalance]:
+    """The account balance, per bucket (subscription, add-on, gift) and in total."""
     return (yield from call(ctx, get("/external/credits/balance", parser(CreditBalance))))
 
 
 def list_transactions(
     ctx: Context, *, page: int = 1, page_size: int = 20, type: str | None = None
 ) -> Op[Page[CreditTransaction]]:
+    """One page of the ledger history: every grant, charge, hold and release, newest first."""
     params = {"page": page, "pageSize": page_size, "type": type}
     spec = get("/external/credits/transactions", parser(Page[CreditTransaction]), params)
     return (yield from call(ctx, spec))

@@ -41,6 +41,7 @@ def list_events(
     sponsor_match_starred: int | None = None,
     has_visitors: int | None = None,
 ) -> Op[Page[EventItem]]:
+    """One page of the event catalogue, filtered by keyword, place, dates, type and quality (free)."""
     params = {
         "page": page,
         "pageSize": page_size,
@@ -58,11 +59,13 @@ def list_events(
 
 
 def get_event(ctx: Context, event_id: str) -> Op[EventDetail]:
+    """One event's detail by id or public eventId (free)."""
     spec = get(f"/external/events/{segment(event_id)}", parser(EventDetail, "event"))
     return (yield from call(ctx, spec))
 
 
 def brief(ctx: Context, event_id: str) -> Op[EventBrief]:
+    """An event's brief: the event and a summary of its exhibitors and people (free)."""
     spec = get("/external/events/brief", parser(EventBrief), {"event_id": event_id})
     return (yield from call(ctx, spec))
 
@@ -70,6 +73,7 @@ def brief(ctx: Context, event_id: str) -> Op[EventBrief]:
 def unlock(
     ctx: Context, event_id: str, *, confirm: _safety.Confirm | None = None, call_source: str | None = None
 ) -> Op[EventUnlockResult]:
+    """Unlock an event's full exhibitor and personnel lists (paid once per account; see ``quote``)."""
     yield from _safety.guard(ctx, confirm, _safety.UNLOCK_EVENT, event_id=event_id)
     path = f"/external/events/{segment(event_id)}/unlock"
     spec = post(path, parser(EventUnlockResult), paid=True, call_source=call_source)
@@ -79,6 +83,7 @@ def unlock(
 def unlock_visitors(
     ctx: Context, event_id: str, *, confirm: _safety.Confirm | None = None, call_source: str | None = None
 ) -> Op[VisitorUnlockResult]:
+    """Unlock an event's visitor layer (paid; needs the event unlocked first)."""
     yield from _safety.guard(ctx, confirm, _safety.UNLOCK_VISITORS, event_id=event_id)
     path = f"/external/events/{segment(event_id)}/visitors/unlock"
     spec = post(path, parser(VisitorUnlockResult), paid=True, call_source=call_source)
@@ -88,6 +93,7 @@ def unlock_visitors(
 def unlock_full_access(
     ctx: Context, event_id: str, *, confirm: _safety.Confirm | None = None, call_source: str | None = None
 ) -> Op[FullAccessUnlockResult]:
+    """Unlock the event and its visitor layer in one charge (paid)."""
     yield from _safety.guard(ctx, confirm, _safety.UNLOCK_FULL_ACCESS, event_id=event_id)
     path = f"/external/events/{segment(event_id)}/full-access/unlock"
     spec = post(path, parser(FullAccessUnlockResult), paid=True, call_source=call_source)

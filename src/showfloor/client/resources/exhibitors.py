@@ -37,6 +37,7 @@ def list_exhibitors(
     department: Sequence[str] | None = None,
     personnel_limit: int | None = None,
 ) -> Op[Page[Exhibitor]]:
+    """One page of an event's exhibitors (a preview until the event is unlocked; see ``semantics``)."""
     params = {
         "event_id": event_id,
         "page": page,
@@ -54,6 +55,7 @@ def list_exhibitors(
 
 
 def profile(ctx: Context, exhibitor_id: str) -> Op[ExhibitorProfile]:
+    """One exhibitor's profile and the events it exhibits at (free)."""
     spec = get("/external/exhibitors/profile", parser(ExhibitorProfile), {"exhibitor_id": exhibitor_id})
     return (yield from call(ctx, spec))
 
@@ -66,6 +68,7 @@ def exhibitor_events(
     page: int = 1,
     page_size: int = 20,
 ) -> Op[Page[EventItem]]:
+    """One page of the events an exhibitor takes part in (free)."""
     params = {
         "exhibitor_id": exhibitor_id,
         "attendance_scope": attendance_scope,

@@ -31,6 +31,7 @@ def list_personnel(
     search_query: str | None = None,
     source_type: Sequence[str] | None = None,
 ) -> Op[Page[Contact]]:
+    """One page of an event's people (a preview until the event is unlocked; see ``semantics``)."""
     params = {
         "event_id": event_id,
         "page": page,
@@ -45,6 +46,7 @@ def list_personnel(
 
 
 def profile(ctx: Context, personnel_id: str) -> Op[Contact]:
+    """One person's profile (email and phone only once unlocked)."""
     spec = get("/external/personnel/profile", parser(Contact), {"personnel_id": personnel_id})
     return (yield from call(ctx, spec))
 
@@ -57,6 +59,7 @@ def personnel_events(
     page: int = 1,
     page_size: int = 20,
 ) -> Op[Page[EventItem]]:
+    """One page of the events a person is linked to (free)."""
     params = {
         "personnel_id": personnel_id,
         "attendance_scope": attendance_scope,
@@ -74,6 +77,7 @@ def events_by_linkedin(
     page: int = 1,
     page_size: int = 20,
 ) -> Op[PersonnelEvents]:
+    """Events of the person behind a LinkedIn profile URL (free)."""
     params = {
         "linkedin_url": linkedin_url,
         "attendance_scope": attendance_scope,
@@ -133,6 +137,7 @@ def unlock_linkedin_activity(
     event_id: str | None = None,
     call_source: str | None = None,
 ) -> Op[LinkedinActivityResult]:
+    """Start LinkedIn-activity analysis for people (no email-unlock charge)."""
     body = {"personnel_ids": list(personnel_ids), "event_id": event_id}
     path = "/external/personnel/unlock-linkedin-activity"
     spec = post(path, parser(LinkedinActivityResult), body, paid=True, call_source=call_source)

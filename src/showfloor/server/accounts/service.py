@@ -27,6 +27,8 @@ class Principal:
     key_prefix: str
     unlimited: bool
     plan_id: int | None
+    # The key may spend only through the MCP server (its paid REST routes answer 403; docs/agents.md).
+    mcp_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ _KEY_LOOKUP = PreparedQuery(
         ApiKey.key_hash,
         ApiKey.prefix,
         ApiKey.revoked_at,
+        ApiKey.mcp_only,
         Account.id.label("account_id"),
         Account.unlimited,
         Account.plan_id,
@@ -138,4 +141,5 @@ def _principal_or_refuse(row: Row | None, digest: str) -> Principal:
         key_prefix=row["prefix"],
         unlimited=row["unlimited"],
         plan_id=row["plan_id"],
+        mcp_only=bool(row["mcp_only"]),
     )

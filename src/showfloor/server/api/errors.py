@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from showfloor.server.db.engine import is_statement_timeout
 from showfloor.server.errors import DomainError
 
 log = logging.getLogger("showfloor.api")
@@ -26,7 +27,16 @@ STATUS_BY_CODE: dict[str, int] = {
     "NO_CONTACTS_AVAILABLE": 400,
     "INVALID_API_KEY": 401,
     "INSUFFICIENT_CREDITS": 402,
+    "SPEND_CAP_EXCEEDED": 402,
     "NO_ACTIVE_SUBSCRIPTION": 403,
+    "KEY_SCOPE_MCP_ONLY": 403,
+    "SELF_APPROVAL_FORBIDDEN": 403,
+    "QUOTE_OF_ANOTHER_KEY": 403,
+    "APPROVAL_REQUIRED": 403,
+    "QUOTE_EXPIRED": 409,
+    "QUOTE_ALREADY_EXECUTED": 409,
+    "QUOTE_REPRICED": 409,
+    "ACTION_NOT_ALLOWED": 409,
     "NOT_FOUND": 404,
     "EVENT_NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
@@ -37,6 +47,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "LEAD_SELECTION_LIMIT_EXCEEDED": 422,
     "IDEMPOTENCY_KEY_REUSED": 422,
     "UNPROCESSABLE_ENTITY": 422,
+    "PAYLOAD_TOO_LARGE": 413,
     "RATE_LIMIT_EXCEEDED": 429,
     "INTERNAL_ERROR": 500,
     "SERVICE_UNAVAILABLE": 503,
@@ -113,6 +124,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _infrastructure(request: Request, exc: Exception) -> JSONResponse:
         # Handled here rather than by the catch-all below, which Starlette re-raises after answering.
+        if is_statement_timeout(exc):
+            # The transaction rolled back with the statement: nothing it did (a charge) was kept.
+            log.warning("database statement timed out", extra={"path": request.url.path})
+            return error_response(
+                request,
+                "SERVICE_UNAVAILABLE",
+                "The database took too long to answer; nothing was charged, retry shortly",
+                headers={"Retry-After": "1"},
+            )
         if is_database_unavailable(exc):
             log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
             return error_response(

@@ -21,6 +21,7 @@ ERROR_DESCRIPTIONS = {
     403: "Forbidden",
     404: "Resource not found",
     409: "Conflict",
+    413: "Request body too large",
     422: "Unprocessable request",
     429: "Rate limit exceeded",
     503: "Service temporarily unavailable",
@@ -102,6 +103,8 @@ def install_openapi(app: FastAPI) -> None:
                     del responses["422"]
                 _document_idempotency_key(operation)
                 extra = [400, 503]
+                if "requestBody" in operation:
+                    extra.append(413)  # api/request_guard.py
                 if path.startswith("/external/"):
                     extra += [401, 429]
                     operation["security"] = [{"bearerAuth": []}]

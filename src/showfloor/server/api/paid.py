@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal
+from showfloor.server.agents.errors import McpOnlyKey
 from showfloor.server.api.deps import CallSource, CurrentPrincipal
 from showfloor.server.api.errors import error_body, request_id_of, status_for
 from showfloor.server.config import Settings
@@ -73,6 +74,8 @@ async def paid_request(
     source: CallSource,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> PaidRequest:
+    if principal.mcp_only:
+        raise McpOnlyKey()
     key = idem.validate_key(idempotency_key) if idempotency_key is not None else None
     body = await request.body() if key is not None else b""
     return PaidRequest(

@@ -14,7 +14,6 @@ from sqlalchemy.orm import load_only
 from showfloor.server.catalog import serializers
 from showfloor.server.catalog.filters import is_sqlite, lowered
 from showfloor.server.catalog.identifiers import resolve_event
-from showfloor.server.catalog.paging import page_with_total
 from showfloor.server.catalog.search import keyword_condition
 from showfloor.server.models.catalog import Event
 
@@ -61,18 +60,39 @@ def event_conditions(filters: EventFilters, *, sqlite: bool) -> list[ColumnEleme
 async def paged_events(
     session: AsyncSession, conditions: Sequence[ColumnElement[bool]], page: int, page_size: int
 ) -> tuple[list[Event], int]:
-    rows, total = await page_with_total(
-        session,
-        # Only what an item shows; touching any other attribute raises instead of lazy-loading.
-        select(Event)
-        .options(load_only(*serializers.EVENT_ITEM_COLUMNS, raiseload=True))
-        .where(*conditions)
-        .order_by(*EVENT_ORDER),
-        select(func.count()).select_from(Event).where(*conditions),
-        limit=page_size,
-        offset=(page - 1) * page_size,
+    """A page of the matching events in catalogue order, and the exact matching total.
+
+    The window count runs in a subquery under the page's ORDER BY … LIMIT. Planned as one query,
+    PostgreSQL 15 costs ``count(*) OVER ()`` under a LIMIT as if it could stop after the first rows, and
+    for a keyword walks the ``date_start`` index testing the regex on every event instead of reading the
+    matches through the trigram index and sorting them (docs/benchmarks.md, the catalog section)."""
+    matched = select(Event.id, Event.date_start).where(*conditions).subquery("matched")
+    counted = select(matched.c.id, matched.c.date_start, func.count().over().label("total")).subquery(
+        "counted"
     )
-    return [row[0] for row in rows], total
+    order = (counted.c.date_start.asc().nulls_last(), counted.c.id.asc())
+    page_ids = (
+        select(counted.c.id, counted.c.date_start, counted.c.total)
+        .order_by(*order)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+        .subquery("page_ids")
+    )
+    rows = (
+        await session.execute(
+            # Only what an item shows; touching any other attribute raises instead of lazy-loading.
+            select(Event, page_ids.c.total)
+            .options(load_only(*serializers.EVENT_ITEM_COLUMNS, raiseload=True))
+            .join(page_ids, page_ids.c.id == Event.id)
+            .order_by(page_ids.c.date_start.asc().nulls_last(), page_ids.c.id.asc())
+        )
+    ).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    if page == 1:
+        return [], 0
+    total = await session.scalar(select(func.count()).select_from(Event).where(*conditions))
+    return [], int(total or 0)
 
 
 async def list_events(

@@ -163,27 +163,27 @@ async def list_event_exhibitors(
     sqlite = session.get_bind().dialect.name == "sqlite"
     conditions = exhibitor_conditions(filters, event, access, sqlite=sqlite)
     # One statement gives the page and (window count) the matching total; the preview window, which
-    # needs that total, then trims the page. Unfiltered, the total is kept on the event row.
+    # needs that total, then trims the page. Unfiltered, the total is the event row's stored count.
     page_query = (
         select(Exhibitor)
         .join(EventExhibitor, EventExhibitor.exhibitor_id == Exhibitor.id)
         .where(*conditions)
         .order_by(EventExhibitor.rank, EventExhibitor.id)
     )
-    count_query = (
-        select(func.count()).select_from(
-            select(EventExhibitor.exhibitor_id)
-            .join(Exhibitor, Exhibitor.id == EventExhibitor.exhibitor_id)
-            .where(*conditions)
-            .subquery()
-        )
-        if filters.any
-        else None
+    count_query = select(func.count()).select_from(
+        select(EventExhibitor.exhibitor_id)
+        .join(Exhibitor, Exhibitor.id == EventExhibitor.exhibitor_id)
+        .where(*conditions)
+        .subquery()
     )
-    rows, counted = await page_with_total(
-        session, page_query, count_query, limit=page_size, offset=(page - 1) * page_size
+    rows, actual_total = await page_with_total(
+        session,
+        page_query,
+        count_query,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        known_total=None if filters.any else event.exhibitor_count,
     )
-    actual_total = counted if filters.any else event.exhibitor_count
     window = preview.window_for(access, actual_total, page, page_size, preview_limit)
     items: list[dict[str, Any]] = []
     if window.limit > 0:

@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import InvalidRequest
 
+# Bounds on multi-valued filters: a longer value matches nothing real, and SQLite refuses LIKE patterns
+# over 50,000 bytes (which answered 503 before these bounds).
+MAX_FILTER_VALUE_LENGTH = 200
+MAX_FILTER_VALUES = 100
+
 
 def multi_values(*groups: Sequence[str] | None) -> list[str]:
     """Repeated params (``a=x&a=y``, ``a[]=x``) and CSV (``a=x,y``) flattened, trimmed, de-duplicated."""
@@ -20,8 +25,12 @@ def multi_values(*groups: Sequence[str] | None) -> list[str]:
         for raw in group or ():
             for part in raw.split(","):
                 value = part.strip()
+                if len(value) > MAX_FILTER_VALUE_LENGTH:
+                    raise InvalidRequest(f"Filter values are at most {MAX_FILTER_VALUE_LENGTH} characters")
                 if value:
                     seen.setdefault(value, None)
+    if len(seen) > MAX_FILTER_VALUES:
+        raise InvalidRequest(f"A filter takes at most {MAX_FILTER_VALUES} values")
     return list(seen)
 
 

@@ -2,6 +2,8 @@
 
 The window count is computed over every matching row before LIMIT/OFFSET, so the total costs no second
 scan of the same rows; only a page past the last row (no rows to carry the count) needs its own COUNT.
+When the caller already knows the total (an unfiltered event-scoped list reads it from the event row,
+``data/counts.py``), the page is read alone: no window count, the cost of the page only.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ async def page_with_total(
     *,
     limit: int,
     offset: int,
+    known_total: int | None = None,
 ) -> tuple[Sequence[Row[Any]], int]:
-    """Rows ``offset .. offset + limit`` of ``query`` (the total appended as each row's last column) and
-    the total number of rows ``query`` matches; ``count_query`` must count the same rows (None: the
-    caller knows the total, and a page past the end reports 0)."""
+    """Rows ``offset .. offset + limit`` of ``query`` and the total number of rows ``query`` matches.
+    Counted, the total is appended as each row's last column; ``count_query`` must count the same rows
+    (None: a page past the end reports 0). ``known_total``: the total, exact, so nothing is counted."""
+    if known_total is not None:
+        return (await session.execute(query.limit(limit).offset(offset))).all(), known_total
     paged = query.add_columns(func.count().over().label(TOTAL_LABEL)).limit(limit).offset(offset)
     rows = (await session.execute(paged)).all()
     if rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -81,6 +81,18 @@ class EventPersonnelPage:
     semantics: dict[str, Any]
 
 
+def stored_total(event: Event, filters: PersonnelFilters, *, hides_visitor_only: bool) -> int | None:
+    """The list's total from the event row's stored counts (``data/counts.py``), or None when a filter
+    needs the rows counted. Unfiltered: every row, or the exhibitor side while visitor-only rows are
+    hidden; ``sourceType=visitors`` alone with nothing hidden: the rows labelled ``visitors``."""
+    if not filters.any:
+        return event.exhibitor_personnel_count if hides_visitor_only else event.personnel_count
+    visitors_only = PersonnelFilters(source_types=("visitors",))
+    if filters == visitors_only and not hides_visitor_only:
+        return event.visitor_count
+    return None
+
+
 # The person's attendance rows anywhere, for the card's event count. Built once: an alias populates its
 # column collection when first used, which per request cost more than the query's planning.
 _OTHER_ATTENDANCE = aliased(EventPersonnel, name="other_attendance")
@@ -111,13 +123,16 @@ async def list_event_personnel(
     conditions += _filter_conditions(filters, sqlite=sqlite)
 
     needs_person = bool(filters.department or filters.level or filters.search_query)
-    # The page's attendance rows are picked (and the matching total counted, as a window count) from
-    # the (event_id, rank, id) index of migration 0007 alone, joining personnel only when a filter
-    # needs it; only the page's rows are then joined to their people, however deep the page.
+    stored = stored_total(event, filters, hides_visitor_only=access.hides_visitor_only)
+    # The page's attendance rows are picked (and, unless the event row holds the total, the matching
+    # total counted as a window count) from the (event_id, rank, id) index of migration 0007 alone,
+    # joining personnel only when a filter needs it; only the page's rows are then joined to their
+    # people, however deep the page.
+    total_column = func.count().over() if stored is None else literal(stored)
     picked = select(
         EventPersonnel.id.label("id"),
         EventPersonnel.rank.label("rank"),
-        func.count().over().label("total"),
+        total_column.label("total"),
     ).where(*conditions)
     if needs_person:
         picked = picked.join(Personnel, Personnel.id == EventPersonnel.personnel_id)
@@ -135,8 +150,8 @@ async def list_event_personnel(
         )
     ).all()
 
-    if not filters.any and not access.hides_visitor_only:
-        actual_total = event.personnel_count  # kept on the event row: no COUNT over a big event
+    if stored is not None:
+        actual_total = stored
     elif page_rows:
         actual_total = int(page_rows[0][0])
     elif offset == 0:

@@ -8,13 +8,26 @@ then costs no BEGIN/COMMIT round trips.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from showfloor.server.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
+
+log = logging.getLogger("showfloor.db")
+
+FollowUp = Callable[[AsyncSession], Awaitable[None]]
+_FOLLOW_UPS = "showfloor.after_unit"
+
+
+def after_unit(session: AsyncSession, work: FollowUp) -> None:
+    """Run ``work`` in a write unit of its own once the unit of ``session`` has ended, committed or
+    rolled back: for what must be written although the unit is about to fail (the event of a refusal
+    that rolls the unit back, docs/spend-controls.md). Only units opened by ``Database.write`` run it."""
+    session.info.setdefault(_FOLLOW_UPS, []).append(work)
 
 
 class Database:
@@ -30,9 +43,24 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that may write. On SQLite it holds the database's single write lock."""
-        async with _unit(self._write()) as session:
-            yield session
+        """A transaction that may write. On SQLite it holds the database's single write lock. Work
+        registered with ``after_unit`` runs after it, in a unit of its own."""
+        session = self._write()
+        try:
+            async with _unit(session):
+                yield session
+        except Exception:
+            await self._follow_ups(session)
+            raise
+        await self._follow_ups(session)
+
+    async def _follow_ups(self, ended: AsyncSession) -> None:
+        for work in ended.info.pop(_FOLLOW_UPS, []):
+            try:
+                async with _unit(self._write()) as session:
+                    await work(session)
+            except Exception:  # the unit's own outcome stands; a lost follow-up is logged
+                log.exception("follow-up work after a unit of work failed")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showfloor.server.config import Settings
 from showfloor.server.db.locking import for_update
 from showfloor.server.db.uow import Database
+from showfloor.server.ledger import alerts
 from showfloor.server.ledger.balance import held_per_grant
 from showfloor.server.ledger.operations import add_entry, lock_account_row, new_operation
 from showfloor.server.models import CreditGrant
@@ -61,6 +62,7 @@ async def expire_due(session: AsyncSession, now: datetime, *, limit: int | None 
                 await notify_hooks.credits_expired(session, grant, gone, now)
             grant.expired_swept_at = now
             swept += 1
+        await alerts.evaluate(session, account_id, now)
     await session.flush()
     return swept
 

@@ -17,13 +17,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.prepared import PreparedQuery, flush_pending
-from showfloor.server.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.errors import (
+    Conflict,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+    SpendCapExceeded,
+)
 from showfloor.server.ledger.operations import key_conflict
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement, OperationResult
 
 _SPEND = PreparedQuery(
     text(
-        "SELECT status, operation_id, hold_id, amount, other_kind, available FROM ledger_spend("
+        "SELECT status, operation_id, hold_id, amount, other_kind, available, cap_period, cap_limit, "
+        "cap_spent, caps_reached FROM ledger_spend("
         ":kind, :account_id, :amount, :op_key, :now, :api_key_id, :call_source, :business_code, "
         ":resource_type, :resource_id, :account_locked)"
     )
@@ -48,8 +55,9 @@ async def spend(
     now: datetime,
     *,
     account_locked: bool,
-) -> tuple[OperationResult, int | None]:
-    """``ledger_spend``: a debit or a hold; returns the operation and the hold id (None for a debit).
+) -> tuple[OperationResult, int | None, list[str]]:
+    """``ledger_spend``: a debit or a hold; returns the operation, the hold id (None for a debit) and the
+    periods whose spend cap of the key it reached exactly.
     ``account_locked``: the caller's transaction already holds the account row lock."""
     await flush_pending(session)  # the function writes with SQL, past the unit of work
     row = await _SPEND.one(
@@ -77,9 +85,12 @@ async def spend(
         raise key_conflict(op_key, row["other_kind"], int(row["amount"]))
     if status == "insufficient":
         raise InsufficientCredits(amount, int(row["available"]))
+    if status == "cap_exceeded":
+        raise SpendCapExceeded(int(row["cap_limit"]), row["cap_period"], int(row["cap_spent"]), amount)
     assert status in ("created", "replayed"), status
     result = OperationResult(int(row["operation_id"]), int(row["amount"]), replayed=status == "replayed")
-    return result, None if row["hold_id"] is None else int(row["hold_id"])
+    reached = row["caps_reached"].split(",") if row["caps_reached"] else []
+    return result, None if row["hold_id"] is None else int(row["hold_id"]), reached
 
 
 async def settle(

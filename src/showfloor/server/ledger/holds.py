@@ -5,7 +5,8 @@ order. A capture spends from the allocations in spending order (even from a gran
 the credits were reserved before); the part of an unlimited account's hold that no grant backs is captured
 against no grant. A release gives back the unbacked part first, then the allocations in reverse spending
 order; credits released onto a grant that is no longer active are written off at once (``expire`` or
-``void`` entry). The hold closes when nothing is outstanding.
+``void`` entry). The hold closes when nothing is outstanding. A release gives its credits back to the
+spend cap counters of the hold's API key, for the periods the hold was taken in (``spend_caps.give_back``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import Conflict, NotFound
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.operations import (
     add_entry,
     attribution_of,
@@ -79,6 +81,7 @@ async def _settle_one(
         backed = sum(a.amount - a.captured - a.released for a, _ in allocations)
         _release(session, op, allocations, amount, outstanding - backed, now)
         row.released += amount
+        await spend_caps.give_back(session, attribution.api_key_id, row.created_at, amount)
     if row.amount - row.captured - row.released == 0 and row.state == "open":
         row.state = "closed"
         row.closed_at = now

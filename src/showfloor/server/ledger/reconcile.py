@@ -4,7 +4,8 @@ Per grant: ``remaining`` equals the sum of its grant, debit, capture, expire, vo
 (so ``amount − remaining`` = debits + captures + expiries + voids − refunds); the outstanding held
 credits recorded by entries (hold, capture, release) equal its allocations', and never exceed
 ``remaining``. Per hold: captured + released ≤ amount, matching its allocations. Per account: the
-balance computed from entries equals what ``get_balance`` (the endpoint) reports.
+balance computed from entries equals what ``get_balance`` (the endpoint) reports; every spend cap counter
+of its keys equals what the ledger says the key spent in that period (``spend_caps.counter_problems``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import NotFound
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.balance import BUCKETS, get_balance
 from showfloor.server.ledger.operations import REMAINING_TYPES, is_active, utcnow
 from showfloor.server.models import Account, CreditGrant, CreditHold, HoldAllocation, LedgerEntry
@@ -35,6 +37,7 @@ async def reconcile(
     problems: list[str] = []
     for one in account_ids:
         problems.extend(await _reconcile_account(session, one, now))
+        problems.extend(f"account {one}: {p}" for p in await spend_caps.counter_problems(session, one))
     return problems
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.db.engine import on_postgres
 from showfloor.server.db.locking import for_update
-from showfloor.server.errors import Conflict, InvalidRequest, NotFound
-from showfloor.server.ledger import functions, holds, spending
+from showfloor.server.db.uow import after_unit
+from showfloor.server.errors import Conflict, InvalidRequest, NotFound, SpendCapExceeded
+from showfloor.server.ledger import alerts, functions, holds, spend_caps, spending
 from showfloor.server.ledger.balance import BUCKETS, held_per_grant
 from showfloor.server.ledger.expiry import expire_due
 from showfloor.server.ledger.operations import (
@@ -37,7 +38,8 @@ from showfloor.server.ledger.operations import (
 )
 from showfloor.server.ledger.types import ChargeContext, HoldResult, HoldSettlement, OperationResult
 from showfloor.server.ledger.wallet import Wallet, open_wallet
-from showfloor.server.models import Account, CreditGrant, LedgerEntry, LedgerOperation
+from showfloor.server.metrics import count_charge
+from showfloor.server.models import Account, CreditGrant, CreditHold, LedgerEntry, LedgerOperation
 from showfloor.server.notify import hooks as notify_hooks
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "HoldSettlement",
     "OperationResult",
     "Wallet",
+    "balance_changed",
     "capture",
     "debit",
     "expire_due",
@@ -84,10 +87,47 @@ async def _spend(
 ) -> tuple[OperationResult, int | None]:
     require_positive(amount)
     now = now or utcnow()
-    if on_postgres(session):
-        locked = _account_locked(ctx, wallet)
-        return await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
-    return await spending.spend(session, kind, ctx, amount, op_key, now)
+    try:
+        if on_postgres(session):
+            locked = _account_locked(ctx, wallet)
+            spent = await functions.spend(session, kind, ctx, amount, op_key, now, account_locked=locked)
+        else:
+            spent = await spending.spend(session, kind, ctx, amount, op_key, now)
+    except SpendCapExceeded as refusal:
+        _cap_refused(session, ctx, refusal, now)
+        raise
+    result, hold_id, reached = spent
+    if reached:
+        await _caps_reached(session, ctx, reached, now)
+    if not result.replayed:
+        await alerts.evaluate(session, ctx.account_id, now)
+    return result, hold_id
+
+
+def _cap_refused(session: AsyncSession, ctx: ChargeContext, refusal: SpendCapExceeded, now: datetime) -> None:
+    """``spend_cap.reached`` for a refusal: the refusal rolls the caller's unit back, so the event is
+    written right after it, in a unit of its own (``db.uow.after_unit``)."""
+    assert ctx.api_key_id is not None
+    key_id, start = ctx.api_key_id, spend_caps.period_start(refusal.period, now)
+
+    async def emit(session: AsyncSession) -> None:
+        await notify_hooks.spend_cap_reached(
+            session, ctx.account_id, key_id, refusal.period, start, refusal.cap, refusal.spent,
+            refusal.required, now,
+        )  # fmt: skip
+
+    after_unit(session, emit)
+
+
+async def _caps_reached(session: AsyncSession, ctx: ChargeContext, periods: list[str], now: datetime) -> None:
+    """``spend_cap.reached`` for a spend that reached a cap exactly, in the spend's transaction."""
+    assert ctx.api_key_id is not None
+    for use in await spend_caps.uses(session, ctx.api_key_id, now):
+        if use.period in periods:
+            await notify_hooks.spend_cap_reached(
+                session, ctx.account_id, ctx.api_key_id, use.period, use.period_start, use.cap, use.spent,
+                None, now,
+            )  # fmt: skip
 
 
 async def debit(
@@ -103,6 +143,8 @@ async def debit(
     account cannot pay. ``wallet``: the account as the caller locked it in this transaction (no second
     lock is taken)."""
     result, _ = await _spend(session, "debit", ctx, amount, op_key, now, wallet)
+    if not result.replayed:
+        count_charge(session, ctx.business_code, ctx.call_source, result.amount)
     return result
 
 
@@ -143,8 +185,21 @@ async def settle_hold(
     if not settlements:
         return []
     if on_postgres(session):
-        return await functions.settle(session, hold_id, settlements, now)
-    return await holds.settle(session, hold_id, settlements, now)
+        results = await functions.settle(session, hold_id, settlements, now)
+    else:
+        results = await holds.settle(session, hold_id, settlements, now)
+    if not all(r.replayed for r in results):
+        account_id = await session.scalar(select(CreditHold.account_id).where(CreditHold.id == hold_id))
+        assert account_id is not None
+        await balance_changed(session, account_id, now)
+    return results
+
+
+async def balance_changed(session: AsyncSession, account_id: int, now: datetime) -> None:
+    """Evaluate the account's balance alerts after a change, in its transaction (``alerts.evaluate``).
+    Every mutation here calls it; a caller that changes the ledger through a SQL function of its own (the
+    unlock settlement on PostgreSQL) calls it after."""
+    await alerts.evaluate(session, account_id, now)
 
 
 async def capture(
@@ -219,6 +274,7 @@ async def refund(session: AsyncSession, operation_id: int, amount: int, op_key: 
         if left == 0:
             break
     await session.flush()
+    await alerts.evaluate(session, original.account_id, now)
     return OperationResult(op.id, amount, replayed=False)
 
 
@@ -308,6 +364,7 @@ async def grant(
     add_entry(session, op, row, "grant", amount, now)
     await session.flush()
     await notify_hooks.credits_granted(session, row)
+    await alerts.evaluate(session, account_id, now)
     return row.id
 
 
@@ -334,4 +391,5 @@ async def void_grant(session: AsyncSession, grant_id: int, op_key: str) -> Opera
         target.remaining -= gone
     target.voided_at = now
     await session.flush()
+    await alerts.evaluate(session, account_id, now)
     return OperationResult(op.id, gone, replayed=False)

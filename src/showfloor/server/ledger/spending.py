@@ -1,7 +1,8 @@
 """Debits and holds in Python: the SQLite twin of ``sql/ledger_spend.sql``, step for step.
 
 Replay by operation key; read the active grants with their outstanding holds; refuse what the account
-cannot pay (``balance.can_pay``; never an unlimited account); spend in spending order. A debit lowers each
+cannot pay (``balance.can_pay``; never an unlimited account), then what the API key's spend caps refuse
+(``spend_caps.take``, counting the spend); spend in spending order. A debit lowers each
 grant's ``remaining``; a hold reserves through one allocation per grant and changes no ``remaining``. An
 unlimited account's shortfall is recorded against no grant, so every charge is still written down.
 ``tests/integration/test_backend_diff.py`` drives both twins side by side.
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import InsufficientCredits
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.balance import active_grant, can_pay, held_per_grant
 from showfloor.server.ledger.operations import (
     add_entry,
@@ -84,17 +86,19 @@ def split_in_spending_order(grants: list[Spendable], amount: int) -> tuple[list[
 
 async def spend(
     session: AsyncSession, kind: str, ctx: ChargeContext, amount: int, op_key: str, now: datetime
-) -> tuple[OperationResult, int | None]:
-    """A debit (``kind="debit"``) or a hold; returns the operation and the hold id (None for a debit)."""
+) -> tuple[OperationResult, int | None, list[str]]:
+    """A debit (``kind="debit"``) or a hold; returns the operation, the hold id (None for a debit) and
+    the periods whose spend cap of the key it reached exactly."""
     account = await lock_account_row(session, ctx.account_id)
     earlier = await find_operation(session, ctx.account_id, op_key)
     if earlier is not None:
         check_replay(earlier, kind, amount)
-        return OperationResult(earlier.id, earlier.amount, replayed=True), earlier.hold_id
+        return OperationResult(earlier.id, earlier.amount, replayed=True), earlier.hold_id, []
     grants = await spendable_grants(session, ctx.account_id, now)
     free = sum(g.free for g in grants)
     if not can_pay(account.unlimited, free, amount):
         raise InsufficientCredits(amount, free)
+    reached = await spend_caps.take(session, ctx.api_key_id, amount, now)  # after the funds, as in SQL
     hold_id: int | None = None
     if kind == "hold":
         row = CreditHold(
@@ -118,4 +122,4 @@ async def spend(
     if shortfall > 0:  # an unlimited account: the shortfall is recorded against no grant
         add_entry(session, op, None, kind, -shortfall, now)
     await session.flush()
-    return OperationResult(op.id, amount, replayed=False), hold_id
+    return OperationResult(op.id, amount, replayed=False), hold_id, [use.period for use in reached]

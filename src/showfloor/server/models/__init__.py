@@ -2,6 +2,7 @@
 
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.accounts import Account, ApiKey, Plan, PlanPrice
+from showfloor.server.models.agents import AgentQuote
 from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 from showfloor.server.models.console import ConsoleLink, ConsoleLoginFailure, ConsoleSession, ConsoleUser
 from showfloor.server.models.ledger import (
@@ -13,11 +14,20 @@ from showfloor.server.models.ledger import (
 )
 from showfloor.server.models.notify import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from showfloor.server.models.paid import ConcurrencySlot, IdempotencyRecord
+from showfloor.server.models.spend_controls import (
+    ApiKeySpendCap,
+    ApiKeySpendCounter,
+    BalanceAlert,
+)
 from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
 __all__ = [
     "Account",
+    "AgentQuote",
     "ApiKey",
+    "ApiKeySpendCap",
+    "ApiKeySpendCounter",
+    "BalanceAlert",
     "ConcurrencySlot",
     "ConsoleLink",
     "ConsoleLoginFailure",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from showfloor.server.db.base import Base, BigId, UtcDateTime
@@ -54,3 +54,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Noted in memory on each request and written at most once a minute per process (accounts/key_use.py).
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Agent policy (docs/agents.md): credits per UTC day this key's agent quotes may spend without a
+    # human approval (None: every quote needs one), and whether its paid REST routes are closed (403).
+    agent_daily_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mcp_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -48,11 +48,15 @@ class Event(Base):
     price_upper: Mapped[str | None] = mapped_column(String(32), nullable=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     sponsor_match_starred: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Counts kept by the importers/generator so lists need no COUNT over joins.
+    # Counts kept by every write path (data/counts.py) so unfiltered lists need no COUNT over joins.
     exhibitor_count: Mapped[int] = mapped_column(Integer, default=0)
     personnel_count: Mapped[int] = mapped_column(Integer, default=0)
     visitor_count: Mapped[int] = mapped_column(Integer, default=0)  # hasVisitors = visitor_count > 0
     contact_count: Mapped[int] = mapped_column(Integer, default=0)  # people with any contact data
+    # The two sides of personnel_count (migration 0017): rows not visitor-only (the list's total while
+    # the visitor layer is locked) and visitor-only rows (what the visitor layer adds).
+    exhibitor_personnel_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    visitor_personnel_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     data_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 

@@ -8,16 +8,18 @@ milliseconds and ids are strings, as everywhere in the API.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.models import CreditGrant
 from showfloor.server.notify.events import (
+    CREDITS_BALANCE_ALERT,
     CREDITS_EXPIRED,
     CREDITS_GRANTED,
     EVENT_UNLOCKED,
+    SPEND_CAP_REACHED,
     UNLOCK_TASK_COMPLETED,
     emit,
 )
@@ -88,3 +90,41 @@ async def unlock_task_completed(
 ) -> None:
     """A contact unlock task closed; ``data`` is ``unlocks.settlement.FinishedTask.event_data()``."""
     await emit(session, account_id, UNLOCK_TASK_COMPLETED, data, now=now)
+
+
+async def spend_cap_reached(
+    session: AsyncSession,
+    account_id: int,
+    api_key_id: int,
+    period: str,
+    period_start: date,
+    cap: int,
+    spent: int,
+    required: int | None,
+    now: datetime,
+) -> None:
+    """A spend of the key reached its cap for the period exactly (``required`` None), or the cap refused
+    one (``required``: what it needed). At most one per key, period and period start, whichever comes
+    first (the outbox's dedup key): the owner learns once that the key hit its cap."""
+    start = datetime.combine(period_start, time(), tzinfo=UTC)
+    data = {
+        "apiKeyId": str(api_key_id),
+        "period": period,
+        "periodStart": epoch_ms(start),
+        "cap": cap,
+        "spent": spent,
+        "refused": required is not None,
+        "required": required,
+    }
+    dedup = f"{SPEND_CAP_REACHED}:key:{api_key_id}:{period}:{period_start.isoformat()}"
+    await emit(session, account_id, SPEND_CAP_REACHED, data, dedup_key=dedup, now=now)
+
+
+async def balance_alert(
+    session: AsyncSession, account_id: int, alert: str, threshold: int, balance: int, now: datetime
+) -> None:
+    """The available balance crossed an alert threshold (``ledger.alerts``): ``dropped`` below it,
+    ``depleted`` (threshold 0), or ``recovered`` back to it. Once per crossing: the alert's state row,
+    updated under lock, decides (no dedup key: the same threshold may be crossed again later)."""
+    data = {"alert": alert, "threshold": threshold, "availableBalance": balance}
+    await emit(session, account_id, CREDITS_BALANCE_ALERT, data, now=now)

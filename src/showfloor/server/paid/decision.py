@@ -9,12 +9,14 @@ funds: the precheck then asks the wallet (``with_funds``), and execution lets th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.errors import DomainError, InsufficientCredits
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.ledger.service import ChargeContext, Wallet, debit
 
@@ -29,6 +31,8 @@ INVALID_SUBJECT = "invalid_subject"
 UNSUPPORTED_ACTION = "unsupported_action"
 NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
+# Our addition to the enum (docs/compatibility.md): the API key's spend cap refuses the credits.
+SPEND_CAP_EXCEEDED = "spend_cap_exceeded"
 
 FULL_ACCESS = "full_access"  # the full-access unlock: one charge for the base and visitor layers
 
@@ -79,13 +83,21 @@ def refused(reason: str, error: DomainError, *, credits: int = 0, **kw: Any) -> 
     return Decision(allowed=False, credits=credits, reason_code=reason, error=error, **kw)
 
 
-def with_funds(decision: Decision, wallet: Wallet) -> Decision:
+def with_funds(decision: Decision, wallet: Wallet, caps: Sequence[spend_caps.CapUse] = ()) -> Decision:
     """The precheck's answer: ``decision``, refused for funds when the wallet cannot pay its credits (the
-    402 execution would answer, with both amounts)."""
-    if not decision.should_charge or wallet.can_pay(decision.credits):
+    402 execution would answer, with both amounts), else refused when a spend cap of the caller's key
+    (``caps``: ``spend_caps.uses``) would be exceeded (the 402 ``SPEND_CAP_EXCEEDED``; its details are the
+    detail's ``spend_cap``). The same order as the ledger's: funds first, then the day's cap, the month's."""
+    if not decision.should_charge:
         return decision
-    error = InsufficientCredits(decision.credits, wallet.available)
-    return replace(decision, allowed=False, reason_code=INSUFFICIENT_BALANCE, error=error)
+    if not wallet.can_pay(decision.credits):
+        error = InsufficientCredits(decision.credits, wallet.available)
+        return replace(decision, allowed=False, reason_code=INSUFFICIENT_BALANCE, error=error)
+    capped = spend_caps.refusal(list(caps), decision.credits)
+    if capped is None:
+        return decision
+    detail = {**decision.detail, "spend_cap": capped.details}
+    return replace(decision, allowed=False, reason_code=SPEND_CAP_EXCEEDED, error=capped, detail=detail)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from showfloor.server.access.unlock import (
     decide_visitor,
     load_event_state,
 )
+from showfloor.server.catalog.identifiers import resolve_event
 from showfloor.server.errors import InvalidRequest, NotFound
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.ledger.service import Wallet, open_wallet
 from showfloor.server.lookups.service import decide_search
@@ -37,6 +39,7 @@ from showfloor.server.paid.decision import (
     with_funds,
 )
 from showfloor.server.paid.errors import MAX_SELECTION
+from showfloor.server.unlocks.linkedin import decide_linkedin, plan_linkedin
 from showfloor.server.unlocks.service import PRICE_ACTION, decide_unlock, plan_unlock
 
 MAX_NAME_LENGTH = 200
@@ -64,15 +67,29 @@ def _answer(action_type: str, decision: Decision) -> dict[str, Any]:
 
 
 class _Precheck:
-    def __init__(self, session: AsyncSession, account_id: int, call_source: str, preview_limit: int) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        account_id: int,
+        call_source: str,
+        preview_limit: int,
+        api_key_id: int | None = None,
+    ) -> None:
         self.session = session
         self.account_id = account_id
         self.call_source = call_source
         self.preview_limit = preview_limit
+        self.api_key_id = api_key_id
         self.now = datetime.now(UTC)
 
     async def wallet(self) -> Wallet:
         return await open_wallet(self.session, self.account_id, self.now, lock=False)
+
+    async def with_funds(self, decision: Decision, wallet: Wallet) -> Decision:
+        """``paid.decision.with_funds`` with the spend caps of the caller's key (read only when needed)."""
+        if not decision.should_charge or not wallet.can_pay(decision.credits):
+            return with_funds(decision, wallet)
+        return with_funds(decision, wallet, await spend_caps.uses(self.session, self.api_key_id, self.now))
 
     async def _event(self, params: dict[str, Any], decide: Callable[[EventState], Decision]) -> Decision:
         ref = _text_param(params, "event_id")
@@ -82,7 +99,7 @@ class _Precheck:
             state = await load_event_state(self.session, self.account_id, ref, self.now, lock=False)
         except NotFound:
             return Decision(False, 0, NOT_FOUND, detail={"event_id": ref})
-        return with_funds(decide(state), state.wallet)
+        return await self.with_funds(decide(state), state.wallet)
 
     async def query_event_personnel(self, params: dict[str, Any]) -> Decision:
         def decide(state: EventState) -> Decision:
@@ -136,7 +153,7 @@ class _Precheck:
             missing = {"message": error.message} | ({} if ref is None else {"event_id": ref})
             return Decision(False, 0, NOT_FOUND, code, missing)
         wallet = await self.wallet()
-        return with_funds(decide_unlock(plan, wallet, self.call_source), wallet)
+        return await self.with_funds(decide_unlock(plan, wallet, self.call_source), wallet)
 
     async def unlock_contact_emails(self, params: dict[str, Any]) -> Decision:
         return await self._contacts(params, "email")
@@ -149,7 +166,7 @@ class _Precheck:
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
         wallet = await self.wallet()
         d = decide_search(Action.EXHIBITOR_EVENT_SEARCH, self.call_source, wallet.prices)
-        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+        return _with_detail(await self.with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
     async def search_exhibitors_by_company_name(self, params: dict[str, Any]) -> Decision:
         """Our extension (docs/compatibility.md): the contract has no precheck type for company search."""
@@ -166,7 +183,7 @@ class _Precheck:
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": msg})
         wallet = await self.wallet()
         action = Action.PERSONNEL_EVENTS_BY_NAME
-        d = with_funds(
+        d = await self.with_funds(
             decide_search(action, self.call_source, wallet.prices, subscribed=wallet.subscribed), wallet
         )
         detail = {
@@ -177,6 +194,40 @@ class _Precheck:
         }
         return _with_detail(d, detail)
 
+    # Priced for agent quotes only (``price``): the precheck endpoint's action types do not name them.
+    async def search_exhibitor_companies(self, params: dict[str, Any]) -> Decision:
+        if _text_param(params, "company_name") is None:
+            return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is required"})
+        wallet = await self.wallet()
+        d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
+        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+
+    async def unlock_linkedin_activity(self, params: dict[str, Any]) -> Decision:
+        raw = params.get("personnel_ids")
+        code = biz_code(Action.LINKEDIN_ACTIVITY, self.call_source)
+        if not isinstance(raw, list) or not raw:
+            return Decision(False, 0, INVALID_SUBJECT, code, {"message": "params.personnel_ids is required"})
+        if len(raw) > MAX_SELECTION:
+            too_many = {"requestedCount": len(raw), "limit": MAX_SELECTION}
+            return Decision(False, 0, EXCEED_MAX_UNLOCK_LIMIT, code, too_many)
+        ref = _text_param(params, "event_id")
+        try:
+            event = await resolve_event(self.session, ref) if ref is not None else None
+        except NotFound:
+            return Decision(False, 0, NOT_FOUND, code, {"event_id": ref})
+        wallet = await self.wallet()
+        items, new_rows = await plan_linkedin(
+            self.session, self.account_id, [str(p) for p in raw], event, self.now
+        )
+        detail = {
+            "new_count": len(new_rows),
+            "items": items,
+            "unit_credits": wallet.prices[Action.LINKEDIN_ACTIVITY],
+        }
+        return _with_detail(
+            with_funds(decide_linkedin(wallet, len(new_rows), self.call_source), wallet), detail
+        )
+
     async def integration(self, params: dict[str, Any]) -> Decision:
         # No CRM integration can be connected on this server: the integration actions are never allowed.
         return Decision(False, 0, FORBIDDEN, detail={"integration_connected": False})
@@ -186,7 +237,11 @@ class _Precheck:
 
 
 def _with_detail(decision: Decision, detail: dict[str, Any]) -> Decision:
-    return Decision(decision.allowed, decision.credits, decision.reason_code, decision.biz_code, detail)
+    """``decision`` with the action's own ``detail`` (a spend cap refusal keeps its ``spend_cap``)."""
+    capped = {k: v for k, v in decision.detail.items() if k == "spend_cap"}
+    return Decision(
+        decision.allowed, decision.credits, decision.reason_code, decision.biz_code, detail | capped
+    )
 
 
 Handler = Callable[[_Precheck, dict[str, Any]], Awaitable[Decision]]
@@ -207,6 +262,30 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# Agent quotes (``showfloor.server.agents``) price every paid action: the precheck's handlers and these.
+QUOTE_HANDLERS: dict[str, Handler] = {
+    **HANDLERS,
+    "search_exhibitor_companies": _Precheck.search_exhibitor_companies,
+    "unlock_linkedin_activity": _Precheck.unlock_linkedin_activity,
+}
+
+
+async def price(
+    session: AsyncSession,
+    account_id: int,
+    action_type: str,
+    params: dict[str, Any],
+    call_source: str,
+    preview_limit: int,
+) -> Decision:
+    """The decision behind a precheck answer, for any paid action (agent quotes re-use it, so a quote and
+    the precheck never disagree)."""
+    handler = QUOTE_HANDLERS.get(action_type)
+    if handler is None:
+        return Decision(False, 0, UNSUPPORTED_ACTION)
+    return await handler(_Precheck(session, account_id, call_source, preview_limit), params)
+
+
 async def precheck(
     session: AsyncSession,
     account_id: int,
@@ -214,10 +293,13 @@ async def precheck(
     params: dict[str, Any],
     call_source: str,
     preview_limit: int,
+    api_key_id: int | None = None,
 ) -> dict[str, Any]:
+    """``api_key_id``: the caller's key, whose spend caps the answer includes (None: no key's caps)."""
     normalized = action_type.strip().lower()
     handler = HANDLERS.get(normalized)
     if handler is None:
         return _answer(normalized, Decision(False, 0, UNSUPPORTED_ACTION))
-    decision = await handler(_Precheck(session, account_id, call_source, preview_limit), params)
+    checker = _Precheck(session, account_id, call_source, preview_limit, api_key_id)
+    decision = await handler(checker, params)
     return _answer(normalized, decision)

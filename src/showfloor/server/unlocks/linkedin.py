@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showfloor.server.catalog.identifiers import parse_numeric_id, resolve_event
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.ledger.service import Wallet, open_wallet
-from showfloor.server.models import EventPersonnel, LinkedinActivityUnlock, Personnel
+from showfloor.server.models import Event, EventPersonnel, LinkedinActivityUnlock, Personnel
 from showfloor.server.paid.decision import OK, Caller, Decision, biz_code, charge
 from showfloor.server.paid.errors import check_selection
 
@@ -42,13 +42,11 @@ def _item(
     }
 
 
-async def unlock_linkedin_activity(
-    session: AsyncSession, caller: Caller, personnel_ids: list[str], event_ref: str | None
-) -> dict[str, Any]:
-    check_selection(len(personnel_ids))
-    now = datetime.now(UTC)
-    wallet = await open_wallet(session, caller.account_id, now, lock=True)
-    event = await resolve_event(session, event_ref) if event_ref is not None else None
+async def plan_linkedin(
+    session: AsyncSession, account_id: int, personnel_ids: list[str], event: Event | None, now: datetime
+) -> tuple[list[dict[str, Any]], list[LinkedinActivityUnlock]]:
+    """Each requested person's answer and the rows a new start would record (nothing written): what the
+    execution records and what a quote prices (``decide_linkedin`` over ``len(new_rows)``)."""
     requested = list(dict.fromkeys(p.strip() for p in personnel_ids))
     pks = {p: parse_numeric_id(p) for p in requested}
     valid = sorted({pk for pk in pks.values() if pk is not None})
@@ -62,7 +60,7 @@ async def unlock_linkedin_activity(
         )
         rows = await session.scalars(
             select(LinkedinActivityUnlock).where(
-                LinkedinActivityUnlock.account_id == caller.account_id,
+                LinkedinActivityUnlock.account_id == account_id,
                 LinkedinActivityUnlock.personnel_id.in_(chunk),
             )
         )
@@ -94,10 +92,21 @@ async def unlock_linkedin_activity(
             status = "ready" if person.linkedin_activity_level else "processing"
             new_rows.append(
                 LinkedinActivityUnlock(
-                    account_id=caller.account_id, personnel_id=person.id, status=status, created_at=now
+                    account_id=account_id, personnel_id=person.id, status=status, created_at=now
                 )
             )
             items.append(_item(pid, success=True))
+    return items, new_rows
+
+
+async def unlock_linkedin_activity(
+    session: AsyncSession, caller: Caller, personnel_ids: list[str], event_ref: str | None
+) -> dict[str, Any]:
+    check_selection(len(personnel_ids))
+    now = datetime.now(UTC)
+    wallet = await open_wallet(session, caller.account_id, now, lock=True)
+    event = await resolve_event(session, event_ref) if event_ref is not None else None
+    items, new_rows = await plan_linkedin(session, caller.account_id, personnel_ids, event, now)
     decision = decide_linkedin(wallet, len(new_rows), caller.call_source)
     op_key = f"linkedin_activity:{uuid.uuid4().hex}"
     # The ledger refuses (402) what the account cannot pay: nothing recorded, nothing charged.

@@ -33,7 +33,14 @@ def run_worker(*, concurrency: int | None, provider: str | None, lease_seconds: 
 async def _main(settings: Settings) -> None:
     # Every in-flight item may hold a connection while it settles, plus one for claiming.
     pool = settings.worker_concurrency + 2
-    db = Database(make_engine(settings.database_url, pool_size=pool, max_overflow=0))
+    db = Database(
+        make_engine(
+            settings.database_url,
+            pool_size=pool,
+            max_overflow=0,
+            statement_timeout_ms=settings.db_worker_statement_timeout_ms,
+        )
+    )
     worker = UnlockWorker.from_settings(db, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

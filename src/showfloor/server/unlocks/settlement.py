@@ -32,7 +32,14 @@ from showfloor.server.access.service import record_contact_unlocks, unlocked_con
 from showfloor.server.db.engine import on_postgres
 from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.db.uow import Database
-from showfloor.server.ledger.service import ChargeContext, HoldSettlement, release, settle_hold
+from showfloor.server.ledger.service import (
+    ChargeContext,
+    HoldSettlement,
+    balance_changed,
+    release,
+    settle_hold,
+)
+from showfloor.server.metrics import count_charge
 from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 from showfloor.server.notify import hooks as notify_hooks
 
@@ -158,12 +165,24 @@ async def settle_items(
         return Settled(0)
     if on_postgres(session):
         settled, left, task_id = await _settle_on_postgres(session, by_id, now)
+        if settled:  # as ``settle_hold`` does on SQLite: the settlement's balance alerts
+            await _balance_changed(session, task_id, now)
     else:
         settled, left, task_id = await _settle_in_python(session, by_id, now)
     if not settled:
         return Settled(0)
     finished = await finish_task(session, task_id, now) if left == 0 else None
     return Settled(settled, finished)
+
+
+async def _balance_changed(session: AsyncSession, task_id: int, now: datetime) -> None:
+    found = (
+        await session.execute(
+            select(UnlockTask.account_id, UnlockTask.hold_id).where(UnlockTask.id == task_id)
+        )
+    ).one()
+    if found.hold_id is not None:  # a free action holds nothing: the ledger did not change
+        await balance_changed(session, int(found.account_id), now)
 
 
 def _outcome_arrays(by_id: dict[int, ItemOutcome]) -> dict[str, list[Any]]:
@@ -365,5 +384,7 @@ async def finish_task(session: AsyncSession, task_id: int, now: datetime) -> Fin
         int(captured),
         int(released),
     )
+    # The task's captures, counted once (a task closes once) when this transaction commits.
+    count_charge(session, task.business_code, task.call_source, int(captured))
     await notify_hooks.unlock_task_completed(session, finished.account_id, finished.event_data(), now)
     return finished

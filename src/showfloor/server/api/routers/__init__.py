@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from showfloor.server.api.routers import (
     actions,
+    agent_quotes,
     contact_unlocks,
     contacts,
     credits,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     events.router,
     exhibitors.router,
     webhooks.router,
+    agent_quotes.router,
 ]

@@ -36,5 +36,11 @@ async def precheck_action(
     source = (body.call_source or "").strip().lower()
     call_source = source if source in CALL_SOURCES else header_source
     return await precheck(
-        session, principal.account_id, body.action_type, body.params, call_source, settings.preview_limit
+        session,
+        principal.account_id,
+        body.action_type,
+        body.params,
+        call_source,
+        settings.preview_limit,
+        api_key_id=principal.api_key_id,
     )

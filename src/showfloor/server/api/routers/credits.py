@@ -1,16 +1,18 @@
-"""``GET /external/credits/balance`` and ``GET /external/credits/transactions`` (our addition)."""
+"""``GET /external/credits/balance``; our additions ``GET /external/credits/transactions`` and
+``GET``/``PUT /external/credits/alerts`` (balance alerts, docs/spend-controls.md)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from showfloor.server.api.deps import ReadPrincipal, ReadSession
+from showfloor.server.api.deps import CurrentPrincipal, ReadPrincipal, ReadSession, WriteSession
 from showfloor.server.api.pagination import Page, PageQuery, envelope
 from showfloor.server.errors import InvalidRequest
+from showfloor.server.ledger import alerts
 from showfloor.server.ledger.activity import list_activity
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
@@ -161,3 +163,42 @@ async def activity(
         page_size=page_size,
     )
     return envelope([row.to_api() for row in rows], total, page, page_size)
+
+
+class BalanceAlertState(BaseModel):
+    threshold: int
+    kind: Literal["threshold", "depleted"]
+    state: Literal["ok", "low"]
+
+
+class BalanceAlerts(BaseModel):
+    thresholds: list[int] = Field(description="The thresholds set, highest first (credits).")
+    alerts: list[BalanceAlertState] = Field(
+        description="Each threshold's state, and the depleted alert (threshold 0) while any is set."
+    )
+
+
+class BalanceAlertsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thresholds: list[StrictInt] = Field(
+        max_length=alerts.MAX_THRESHOLDS,
+        description="Thresholds in credits (1 or more each); an empty list removes every alert.",
+    )
+
+
+@router.get(
+    "/alerts", response_model=BalanceAlerts, summary="Balance alerts of the API key owner (our addition)"
+)
+async def get_alerts(principal: ReadPrincipal, session: ReadSession) -> dict[str, object]:
+    return alerts.alerts_body(await alerts.list_alerts(session, principal.account_id))
+
+
+@router.put(
+    "/alerts", response_model=BalanceAlerts, summary="Set the balance alert thresholds (our addition)"
+)
+async def put_alerts(
+    body: BalanceAlertsIn, principal: CurrentPrincipal, session: WriteSession
+) -> dict[str, object]:
+    rows = await alerts.set_thresholds(session, principal.account_id, body.thresholds, datetime.now(UTC))
+    return alerts.alerts_body(rows)

@@ -2,6 +2,14 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import auth, contacts, events, keys, overview
+from showfloor.server.console.routes import activity, auth, contacts, events, keys, overview, webhooks
 
-ROUTERS: list[APIRouter] = [auth.router, overview.router, events.router, contacts.router, keys.router]
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    overview.router,
+    activity.router,
+    events.router,
+    contacts.router,
+    keys.router,
+    webhooks.router,
+]

@@ -9,6 +9,8 @@
 -- first, then allocations in reverse spending order; credits released onto a grant that is no longer
 -- active are written off at once (``expire`` or ``void`` entry). The hold closes when nothing is
 -- outstanding. A capture is attributed as given (p_attributed[n]) or like the hold; a release like the hold.
+-- Released credits go back to the spend cap counters of the hold's API key for the UTC day and month the
+-- hold was taken in (rows that exist only while the key has a cap), last, after the grants.
 -- The hold's allocations are read once and settled in memory; each settlement writes its operation and
 -- entries, and the allocation, grant and hold rows are updated once at the end (a batch of 32 captures
 -- rewrites them once, not 32 times).
@@ -57,7 +59,7 @@ DECLARE
     v_released bigint := 0;
     v_refusal boolean := false;
 BEGIN
-    SELECT h.id, h.account_id, h.amount - h.captured - h.released AS outstanding
+    SELECT h.id, h.account_id, h.amount - h.captured - h.released AS outstanding, h.created_at
       INTO v_hold FROM credit_holds h WHERE h.id = p_hold_id FOR UPDATE;
     IF NOT FOUND THEN
         status := 'not_found'; RETURN NEXT; RETURN;
@@ -217,6 +219,13 @@ BEGIN
                state = CASE WHEN v_outstanding = 0 THEN 'closed' ELSE h.state END,
                closed_at = CASE WHEN v_outstanding = 0 AND h.state = 'open' THEN p_now ELSE h.closed_at END
          WHERE h.id = p_hold_id;
+    END IF;
+    IF v_released <> 0 AND v_hold_api_key_id IS NOT NULL THEN
+        UPDATE api_key_spend_counters s SET spent = s.spent - v_released
+         WHERE s.api_key_id = v_hold_api_key_id
+           AND ((s.period = 'day' AND s.period_start = (v_hold.created_at AT TIME ZONE 'UTC')::date)
+             OR (s.period = 'month'
+                 AND s.period_start = date_trunc('month', v_hold.created_at AT TIME ZONE 'UTC')::date));
     END IF;
     IF v_refusal THEN
         RETURN NEXT;  -- the refusal, after what was settled before it

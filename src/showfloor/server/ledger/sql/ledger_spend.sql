@@ -3,8 +3,11 @@
 -- step: lock the account (unless the caller already holds the lock), replay by operation key, lock the
 -- active grants by id, read their free credits (remaining - outstanding allocations, read after the lock so
 -- a capture or release that committed while we waited is seen whole), refuse what the account cannot pay
--- (never an unlimited account), then spend in spending order: subscription, addon, gift; earliest expiry
--- first, never-expiring last; then creation, then id. A debit lowers each grant's ``remaining``; a hold
+-- (never an unlimited account), then what the API key's spend caps refuse (a capped key's counter rows of
+-- the current UTC day and month, created at 0 and locked after the grants: status ``cap_exceeded`` with the
+-- period, cap and spent, day first), then spend in spending order: subscription, addon, gift; earliest
+-- expiry first, never-expiring last; then creation, then id. The counters count the spend; ``caps_reached``
+-- names the periods whose cap it reached exactly ('day', 'month', 'day,month'). A debit lowers each grant's ``remaining``; a hold
 -- reserves through one allocation per grant. An unlimited account's shortfall is recorded against no grant.
 -- Business refusals are returned as ``status``, never raised, so the caller's transaction stays usable.
 -- Installed by migration 0011 from this file; tests/integration/test_ledger_sql.py checks the database
@@ -14,7 +17,8 @@ CREATE OR REPLACE FUNCTION ledger_spend(
     p_api_key_id bigint, p_call_source text, p_business_code text,
     p_resource_type text, p_resource_id text, p_account_locked boolean,
     OUT status text, OUT operation_id bigint, OUT hold_id bigint, OUT amount bigint,
-    OUT other_kind text, OUT available bigint)
+    OUT other_kind text, OUT available bigint,
+    OUT cap_period text, OUT cap_limit bigint, OUT cap_spent bigint, OUT caps_reached text)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_unlimited boolean;
@@ -26,6 +30,13 @@ DECLARE
     v_take bigint;
     v_op_id bigint;
     v_hold_id bigint;
+    v_daily_cap bigint;
+    v_monthly_cap bigint;
+    v_periods text[] := ARRAY['day', 'month'];
+    v_starts date[];
+    v_caps bigint[];
+    v_spents bigint[];
+    v_spent bigint;
 BEGIN
     IF p_account_locked THEN
         SELECT a.unlimited INTO v_unlimited FROM accounts a WHERE a.id = p_account_id;
@@ -70,6 +81,29 @@ BEGIN
         IF p_amount > available AND NOT v_unlimited THEN
             status := 'insufficient'; RETURN;
         END IF;
+        v_spents := ARRAY[NULL, NULL]::bigint[];
+        IF p_api_key_id IS NOT NULL THEN
+            SELECT c.daily_cap, c.monthly_cap INTO v_daily_cap, v_monthly_cap
+              FROM api_key_spend_caps c WHERE c.api_key_id = p_api_key_id;
+            IF FOUND THEN
+                v_caps := ARRAY[v_daily_cap, v_monthly_cap];
+                v_starts := ARRAY[(p_now AT TIME ZONE 'UTC')::date,
+                                  date_trunc('month', p_now AT TIME ZONE 'UTC')::date];
+                FOR i IN 1 .. 2 LOOP
+                    CONTINUE WHEN v_caps[i] IS NULL;
+                    INSERT INTO api_key_spend_counters (api_key_id, period, period_start, spent)
+                    VALUES (p_api_key_id, v_periods[i], v_starts[i], 0) ON CONFLICT DO NOTHING;
+                    SELECT s.spent INTO v_spent FROM api_key_spend_counters s
+                     WHERE s.api_key_id = p_api_key_id AND s.period = v_periods[i] AND s.period_start = v_starts[i]
+                       FOR UPDATE;
+                    IF v_spent + p_amount > v_caps[i] THEN
+                        status := 'cap_exceeded'; cap_period := v_periods[i]; cap_limit := v_caps[i];
+                        cap_spent := v_spent; RETURN;
+                    END IF;
+                    v_spents[i] := v_spent;
+                END LOOP;
+            END IF;
+        END IF;
         v_hold_id := NULL;
         IF p_kind = 'hold' THEN
             INSERT INTO credit_holds (account_id, amount, captured, released, state, created_at)
@@ -106,6 +140,14 @@ BEGIN
         INSERT INTO ledger_entries (operation_id, account_id, grant_id, bucket, type, amount, created_at)
         VALUES (v_op_id, p_account_id, NULL, NULL, p_kind, -v_left, p_now);
     END IF;
+    FOR i IN 1 .. 2 LOOP
+        CONTINUE WHEN v_spents[i] IS NULL;
+        UPDATE api_key_spend_counters s SET spent = s.spent + p_amount
+         WHERE s.api_key_id = p_api_key_id AND s.period = v_periods[i] AND s.period_start = v_starts[i];
+        IF v_spents[i] + p_amount = v_caps[i] THEN
+            caps_reached := concat_ws(',', caps_reached, v_periods[i]);
+        END IF;
+    END LOOP;
     status := 'created'; operation_id := v_op_id; hold_id := v_hold_id; amount := p_amount;
 END;
 $$;

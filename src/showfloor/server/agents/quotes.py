@@ -1,0 +1,411 @@
+"""Agent quotes: select → quote → approve → execute, where no credit is spent without an approved quote.
+
+* ``create_quote`` prices through ``paid.precheck.price`` (the precheck's own rule) and stores the quote:
+  bound to the account, the key and the exact (canonical) parameters; single-use; expires after
+  ``Settings.agent_quote_ttl_seconds``. A reverse lookup whose page would be empty is quoted at 0 (found
+  by running the lookup in a transaction that is rolled back).
+* ``approve_quote``: another key of the account approves (never the key that asked).
+* ``execute_quote`` runs the action through the SAME service function as its REST route, in ONE write
+  unit that first locks the account row (as every spend does), re-reads the quote under that lock, checks
+  the approval (a key's daily agent budget is checked here, atomically), re-prices, runs, and stores the
+  result in the quote: the quote id is the idempotency key (a repeated execute returns the first result).
+  A higher price, or a charge above the quote, rolls everything back and offers a new quote instead.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showfloor.server.accounts.service import Principal
+from showfloor.server.agents.actions import AgentAction, action_named, canonical_params, parsed_params
+from showfloor.server.agents.errors import (
+    ActionRefused,
+    ApprovalRequired,
+    McpOnlyKey,
+    QuoteAlreadyExecuted,
+    QuoteExpired,
+    QuoteNotFound,
+    QuoteOfAnotherKey,
+    QuoteRepriced,
+    SelfApproval,
+)
+from showfloor.server.config import Settings
+from showfloor.server.db.locking import for_update
+from showfloor.server.db.uow import Database
+from showfloor.server.errors import DomainError, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.ledger.service import open_wallet
+from showfloor.server.models import AgentQuote, ApiKey, LedgerOperation
+from showfloor.server.paid.concurrency import concurrency_slot
+from showfloor.server.paid.decision import (
+    ALREADY_UNLOCKED,
+    INSUFFICIENT_BALANCE,
+    INVALID_SUBJECT,
+    NOT_FOUND,
+    OK,
+    Caller,
+    Decision,
+)
+from showfloor.server.paid.precheck import price
+
+CALL_SOURCE = "agent"
+QUOTABLE = (OK, ALREADY_UNLOCKED, INSUFFICIENT_BALANCE)
+# How an approval was given (``AgentQuote.approved_via``).
+VIA_KEY, VIA_ELICITATION, VIA_BUDGET, VIA_FREE = "key", "elicitation", "budget", "free"
+
+# Asked when a quote has no approval and the MCP client can put a question to its user (elicitation):
+# returns True only when the human accepted.
+AskUser = Callable[[dict[str, Any]], Awaitable[bool]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def caller_of(principal: Principal) -> Caller:
+    return Caller(principal.account_id, principal.api_key_id, CALL_SOURCE, principal.plan_id)
+
+
+def how_to_approve(quote_id: str) -> list[str]:
+    return [
+        f"Ask the account owner to run `showfloor quotes approve {quote_id}` with another API key of the "
+        f"account (or POST /external/agent-quotes/{quote_id}/approve), then call execute_quote again;",
+        "or have the owner set a daily agent budget for this key "
+        "(`showfloor admin keys set-agent-budget KEY_ID --daily N`).",
+    ]
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+def quote_view(quote: AgentQuote, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    status = quote.status
+    if status == "pending" and quote.expires_at <= now:
+        status = "expired"
+    detail = dict(quote.detail or {})
+    return {
+        "quote_id": quote.public_id,
+        "action": quote.action,
+        "params": quote.params,
+        "credits": quote.credits,
+        "allowed": bool(detail.pop("allowed", True)),
+        "reason_code": detail.pop("reason_code", OK),
+        "available_balance": detail.pop("available_balance", None),
+        "chargeable": detail,
+        "status": status,
+        "approved": quote.approved_via is not None,
+        "approved_via": quote.approved_via,
+        "created_at": quote.created_at.isoformat(),
+        "expires_at": quote.expires_at.isoformat(),
+        "charged": quote.charged,
+    }
+
+
+def _executed(quote: AgentQuote, *, replayed: bool) -> dict[str, Any]:
+    return {
+        "quote_id": quote.public_id,
+        "action": quote.action,
+        "status": "executed",
+        "replayed": replayed,
+        "credits_charged": quote.charged,
+        "approved_via": quote.approved_via,
+        "result": quote.result,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+# --- pricing -----------------------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    def __init__(self, empty: bool) -> None:
+        self.empty = empty
+
+
+async def _lookup_is_empty(
+    db: Database, principal: Principal, action: AgentAction, params: dict[str, Any]
+) -> bool:
+    """Run the lookup exactly as execution would, then roll the transaction back: is the page empty?"""
+    try:
+        async with db.write() as session:
+            try:
+                result = await action.execute(session, caller_of(principal), parsed_params(action, params))
+            except InsufficientCredits:
+                raise _DryRun(False) from None
+            raise _DryRun(not result.get("items"))
+    except _DryRun as outcome:
+        return outcome.empty
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _price(
+    db: Database, settings: Settings, principal: Principal, action: AgentAction, params: dict[str, Any]
+) -> tuple[Decision, int]:
+    async with db.read() as session:
+        decision = await price(
+            session, principal.account_id, action.name, params, CALL_SOURCE, settings.preview_limit
+        )
+        wallet = await open_wallet(session, principal.account_id, utcnow(), lock=False)
+    if decision.reason_code not in QUOTABLE:
+        raise _refusal(decision)
+    if action.lookup and decision.credits > 0 and await _lookup_is_empty(db, principal, action, params):
+        empty = {**decision.detail, "empty_result": True}
+        decision = Decision(True, 0, OK, decision.biz_code, empty)
+    return decision, wallet.available
+
+
+def _refusal(decision: Decision) -> DomainError:
+    detail = {"reason_code": decision.reason_code, **decision.detail}
+    message = str(decision.detail.get("message") or f"The action is not allowed ({decision.reason_code})")
+    if decision.reason_code == NOT_FOUND:
+        return NotFound(message if "message" in decision.detail else "Not found", **detail)
+    if decision.reason_code == INVALID_SUBJECT:
+        return InvalidRequest(message, **detail)
+    if decision.error is not None:
+        return decision.error
+    return ActionRefused(message, **detail)
+
+
+async def create_quote(
+    db: Database, settings: Settings, principal: Principal, action_name: str, raw_params: dict[str, Any]
+) -> dict[str, Any]:
+    """Price the action now and store a quote (free; nothing is reserved or spent)."""
+    if principal.api_key_id is None:
+        raise InvalidRequest("Agent quotes need an API key")
+    action = action_named(action_name)
+    params = canonical_params(action, raw_params)
+    decision, available = await _price(db, settings, principal, action, params)
+    now = utcnow()
+    detail = {
+        **_jsonable(decision.detail),
+        "allowed": decision.allowed,
+        "reason_code": decision.reason_code,
+        "available_balance": available,
+    }
+    if decision.reason_code == INSUFFICIENT_BALANCE:
+        detail |= {"requiredCredits": decision.credits, "availableCredits": available}
+    quote = AgentQuote(
+        public_id=f"q_{secrets.token_urlsafe(18)}",
+        account_id=principal.account_id,
+        api_key_id=principal.api_key_id,
+        action=action.name,
+        params=params,
+        credits=decision.credits,
+        detail=detail,
+        status="pending",
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.agent_quote_ttl_seconds),
+    )
+    async with db.write() as session:
+        session.add(quote)
+        await session.flush()
+    return quote_view(quote, now)
+
+
+# --- reading and approving ---------------------------------------------------------------------------
+
+
+async def _load(
+    session: AsyncSession, principal: Principal, public_id: str, *, lock: bool = False
+) -> AgentQuote:
+    stmt = select(AgentQuote).where(
+        AgentQuote.public_id == public_id.strip(), AgentQuote.account_id == principal.account_id
+    )
+    quote: AgentQuote | None = (
+        await session.execute(for_update(session, stmt) if lock else stmt)
+    ).scalar_one_or_none()
+    if quote is None:  # another account's quote answers the same as a missing one
+        raise QuoteNotFound(quote_id=public_id)
+    return quote
+
+
+async def get_quote(db: Database, principal: Principal, public_id: str) -> dict[str, Any]:
+    async with db.read() as session:
+        return quote_view(await _load(session, principal, public_id))
+
+
+def _check_open(quote: AgentQuote, now: datetime) -> None:
+    if quote.status == "executed":
+        raise QuoteAlreadyExecuted(quote_id=quote.public_id)
+    if quote.expires_at <= now:
+        raise QuoteExpired(quote_id=quote.public_id, expired_at=quote.expires_at.isoformat())
+
+
+async def approve_quote(db: Database, principal: Principal, public_id: str) -> dict[str, Any]:
+    """Approval outside the agent: by another key of the account, never the key that made the quote."""
+    now = utcnow()
+    async with db.write() as session:
+        quote = await _load(session, principal, public_id, lock=True)
+        if principal.api_key_id == quote.api_key_id:
+            raise SelfApproval(quote_id=quote.public_id)
+        if principal.mcp_only:  # an agent's key approves nothing, not even another agent's quotes
+            raise McpOnlyKey("An MCP-only key cannot approve quotes")
+        _check_open(quote, now)
+        if quote.approved_via is None:
+            quote.approved_via, quote.approved_by_key_id, quote.approved_at = (
+                VIA_KEY,
+                principal.api_key_id,
+                now,
+            )
+        return quote_view(quote, now)
+
+
+async def _record_elicited(db: Database, principal: Principal, quote_id: int) -> None:
+    async with db.write() as session:
+        quote = await session.get(AgentQuote, quote_id)
+        assert quote is not None and quote.account_id == principal.account_id
+        if quote.approved_via is None:
+            quote.approved_via, quote.approved_at = VIA_ELICITATION, utcnow()
+
+
+# --- the agent budget --------------------------------------------------------------------------------
+
+
+async def key_budget(session: AsyncSession, api_key_id: int) -> int | None:
+    return await session.scalar(select(ApiKey.agent_daily_budget).where(ApiKey.id == api_key_id))
+
+
+async def budget_spent_today(session: AsyncSession, api_key_id: int, now: datetime) -> int:
+    """Credits this key's budget-approved quotes have charged since midnight UTC."""
+    day = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    total = await session.scalar(
+        select(func.coalesce(func.sum(AgentQuote.charged), 0)).where(
+            AgentQuote.api_key_id == api_key_id,
+            AgentQuote.approved_via == VIA_BUDGET,
+            AgentQuote.executed_at >= day,
+        )
+    )
+    return int(total or 0)
+
+
+# --- execution ---------------------------------------------------------------------------------------
+
+
+class _Reprice(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+async def _charged_since(session: AsyncSession, account_id: int, after_op_id: int) -> int:
+    """Credits debited or held for the account after ``after_op_id`` (this transaction's own: it holds
+    the account lock, which every other spend and settlement also takes first)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerOperation.amount), 0)).where(
+            LedgerOperation.account_id == account_id,
+            LedgerOperation.id > after_op_id,
+            LedgerOperation.kind.in_(("debit", "hold")),
+        )
+    )
+    return int(total or 0)
+
+
+async def _last_op_id(session: AsyncSession, account_id: int) -> int:
+    last = await session.scalar(
+        select(func.max(LedgerOperation.id)).where(LedgerOperation.account_id == account_id)
+    )
+    return int(last or 0)
+
+
+async def execute_quote(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    public_id: str,
+    *,
+    ask_user: AskUser | None = None,
+) -> dict[str, Any]:
+    """Execute an approved quote once (see the module docs). ``ask_user``: the MCP client's elicitation."""
+    now = utcnow()
+    async with db.read() as session:
+        quote = await _load(session, principal, public_id)
+        budget = await key_budget(session, quote.api_key_id)
+        spent = await budget_spent_today(session, quote.api_key_id, now) if budget is not None else 0
+    if quote.api_key_id != principal.api_key_id:
+        raise QuoteOfAnotherKey(quote_id=quote.public_id)
+    if quote.status == "executed":
+        return _executed(quote, replayed=True)
+    _check_open(quote, now)
+    via = quote.approved_via or (VIA_FREE if quote.credits == 0 else None)
+    if via is None and budget is not None and spent + quote.credits <= budget:
+        via = VIA_BUDGET  # checked again under the account lock
+    if via is None and ask_user is not None and await ask_user(quote_view(quote, now)):
+        await _record_elicited(db, principal, quote.id)
+        via = VIA_ELICITATION
+    if via is None:
+        reason = (
+            "over the key's daily agent budget" if budget is not None else "no approval and no agent budget"
+        )
+        raise ApprovalRequired(
+            quote.public_id, how_to_approve(quote.public_id), reason, credits=quote.credits
+        )
+    action = action_named(quote.action)
+    try:
+        return await _run(db, settings, principal, quote.id, action, via)
+    except _Reprice as reprice:
+        new = await create_quote(db, settings, principal, action.name, quote.params)
+        if not new["allowed"] and new["reason_code"] == INSUFFICIENT_BALANCE:
+            raise InsufficientCredits(
+                new["credits"], new["available_balance"], quote_id=quote.public_id, new_quote=new
+            ) from None
+        message = (
+            f"{reprice.reason}; nothing was charged. A new quote is offered: approve and execute it instead"
+        )
+        raise QuoteRepriced(message, new, quote_id=quote.public_id, quoted_credits=quote.credits) from None
+
+
+async def _run(
+    db: Database, settings: Settings, principal: Principal, quote_pk: int, action: AgentAction, via: str
+) -> dict[str, Any]:
+    now = utcnow()
+    async with concurrency_slot(db, principal.account_id, action.limit), db.write() as session:
+        # The account row lock first, as in every spend; then the quote, re-read under it.
+        await open_wallet(session, principal.account_id, now, lock=True)
+        stmt = select(AgentQuote).where(AgentQuote.id == quote_pk)
+        quote = (await session.execute(for_update(session, stmt))).scalar_one()
+        if quote.status == "executed":  # a concurrent execute of the same quote won
+            return _executed(quote, replayed=True)
+        _check_open(quote, now)
+        if via == VIA_BUDGET:
+            budget = await key_budget(session, quote.api_key_id)
+            spent = await budget_spent_today(session, quote.api_key_id, now)
+            if budget is None or spent + quote.credits > budget:
+                raise ApprovalRequired(
+                    quote.public_id,
+                    how_to_approve(quote.public_id),
+                    "over the key's daily agent budget",
+                    credits=quote.credits,
+                    budget=budget,
+                    spent_today=spent,
+                )
+        decision = await price(
+            session, principal.account_id, action.name, quote.params, CALL_SOURCE, settings.preview_limit
+        )
+        if decision.reason_code == INSUFFICIENT_BALANCE:
+            raise _Reprice("The balance no longer covers the price")
+        if decision.reason_code not in QUOTABLE:
+            raise _refusal(decision)
+        if not action.lookup and decision.credits > quote.credits:
+            raise _Reprice(f"The price rose from {quote.credits} to {decision.credits} credits")
+        mark = await _last_op_id(session, principal.account_id)
+        try:
+            result = await action.execute(session, caller_of(principal), parsed_params(action, quote.params))
+        except InsufficientCredits:
+            raise _Reprice("The balance no longer covers the price") from None
+        charged = await _charged_since(session, principal.account_id, mark)
+        if charged > quote.credits:  # never more than was approved: roll the whole unit back
+            raise _Reprice(f"Execution would charge {charged} credits, the quote said {quote.credits}")
+        quote.status, quote.executed_at, quote.charged = "executed", now, charged
+        quote.result = _jsonable(result)
+        if quote.approved_via is None:
+            quote.approved_via, quote.approved_at = via, now
+        return _executed(quote, replayed=False)
