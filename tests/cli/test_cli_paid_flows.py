@@ -81,6 +81,7 @@ def test_the_report_and_personnel_list_show_what_was_paid_for(cli_server: LiveSe
     again = run(cli_server, account, "unlock", "contacts", "--event", cat.event, cat.deliverable[0], "--yes")
     assert again.returncode == 0, again.stderr
     assert "already unlocked (no charge)" in again.stdout and email in again.stdout
+    assert "Nothing charged" in again.stdout
     assert run_json(cli_server, account, "credits", "balance")["totalBalance"] == 10_000 - 15
 
 

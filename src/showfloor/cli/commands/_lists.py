@@ -101,12 +101,16 @@ def truncation_hint(listing: Listing, noun: str, event_ref: str | None) -> str |
         return (
             f"page {cut.requested_page} is past the preview: only the first {n(cut.visible_total)} of "
             f"{n(cut.actual_total)} {noun} are visible until the event is unlocked — unlock this event{price} "
-            f"({unlock}), or see pages 1–{n(cut.max_accessible_page)}"
+            f"({unlock}), or see {_pages(cut.max_accessible_page)}"
         )
     shown = (
         len(listing.items) if listing.pages > 1 or listing.first is not listing.last else cut.visible_total
     )
     return f"showing {n(min(shown, cut.visible_total))} of {n(cut.actual_total)} — unlock this event{price} ({unlock})"
+
+
+def _pages(last: int | None) -> str:
+    return "page 1" if not last or last <= 1 else f"pages 1–{n(last)}"
 
 
 def _cell(value: Any) -> str:

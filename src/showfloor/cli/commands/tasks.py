@@ -163,13 +163,16 @@ def render_report(
     )
     out.table(title, ["personnel id", "outcome", what], report_rows(report, known))
     delivered = len(report.delivered)
-    line = f"Charged {n(report.credits_expected)} credits = {n(delivered)} delivered × {n(report.price_per_contact)}"
+    if delivered:
+        line = f"Charged {n(report.credits_expected)} credits = {n(delivered)} delivered × {n(report.price_per_contact)}"
+    else:
+        line = "Nothing charged: no contact delivered"
     if balances:
         verdict = (
             "matches" if report.consistent else "differs (other spending meanwhile, or items still pending)"
         )
-        line += f"; balance moved {n(report.balance_moved)}: {verdict}."
-    out.out.print(line if report.price_per_contact or delivered else "Nothing charged.", soft_wrap=True)
+        line += f"; balance moved {n(report.balance_moved)}: {verdict}"
+    out.out.print(line + ".", soft_wrap=True)
     if report.unresolved and report.task_id:
         out.out.print(
             f"{n(len(report.unresolved))} item(s) still pending; the task keeps running: {resume_hint(report.task_id)}",
