@@ -13,7 +13,7 @@ from showfloor.server.models.ledger import (
 )
 from showfloor.server.models.notify import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from showfloor.server.models.paid import ConcurrencySlot, IdempotencyRecord
-from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
+from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem, WorkerHeartbeat
 
 __all__ = [
     "Account",
@@ -44,4 +44,5 @@ __all__ = [
     "UnlockTaskItem",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]
