@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts import service as accounts
 from showfloor.server.db.uow import Database
+from showfloor.server.errors import DomainError
 from showfloor.server.ledger import service as ledger
 from showfloor.server.models import Account
 
@@ -23,10 +25,14 @@ class DemoAccess:
     account_id: int
     api_key: str
     created_account: bool
+    new_key: bool = True  # False: ``keep_key`` was still valid and is returned again
 
 
-async def ensure_demo_account(db: Database, *, now: datetime | None = None) -> DemoAccess:
-    """Create or reuse the demo account, grant its credits (idempotent by op key) and issue a new key."""
+async def ensure_demo_account(
+    db: Database, *, now: datetime | None = None, keep_key: str | None = None
+) -> DemoAccess:
+    """Create or reuse the demo account, grant its credits (idempotent by op key) and issue a new key —
+    unless ``keep_key`` (the key an earlier run saved) still opens the demo account: then it is kept."""
     now = now or datetime.now(UTC)
     async with db.write() as session:
         account = await session.scalar(
@@ -54,5 +60,14 @@ async def ensure_demo_account(db: Database, *, now: datetime | None = None) -> D
             op_key=f"demo-setup:gift:{account.id}",
             note="demo gift",
         )
+        if keep_key and await _opens(session, keep_key, account.id):
+            return DemoAccess(account.id, keep_key, created, new_key=False)
         issued = await accounts.create_key(session, account.id, name="demo")
     return DemoAccess(account_id=account.id, api_key=issued.key, created_account=created)
+
+
+async def _opens(session: AsyncSession, key: str, account_id: int) -> bool:
+    try:
+        return (await accounts.authenticate(session, key)).account_id == account_id
+    except DomainError:  # revoked, malformed or unknown: mint a new one
+        return False
