@@ -37,6 +37,10 @@ def test_demo_setup_prints_exports_and_keeps_its_key(tmp_path: Path) -> None:
     assert env["SHOWFLOOR_BASE_URL"] == "http://127.0.0.1:8123"
     key = env["SHOWFLOOR_API_KEY"]
     assert key.startswith("sk_")
+    event = re.search(r"showfloor exhibitors list --event (\S+)", first.stdout)
+    people = re.search(r"showfloor unlock contacts --event (\S+)((?: \d+)+)\s*$", first.stdout, re.M)
+    assert event and people and people.group(1) == event.group(1) and people.group(2).split()
+    assert f"showfloor events show {event.group(1)}" in first.stdout  # real ids for the quickstart
     saved = tmp_path / "var" / "demo-api-key"
     assert saved.read_text().strip() == key and stat.S_IMODE(saved.stat().st_mode) == 0o600
 

@@ -12,7 +12,7 @@ from showfloor.server.accounts import service as accounts
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
 from showfloor.server.ledger import service as ledger
-from showfloor.server.models import Account
+from showfloor.server.models import Account, Event, EventPersonnel, Personnel
 
 DEMO_ACCOUNT_NAME = "demo"
 SUBSCRIPTION_CREDITS = 50_000
@@ -71,3 +71,35 @@ async def _opens(session: AsyncSession, key: str, account_id: int) -> bool:
         return (await accounts.authenticate(session, key)).account_id == account_id
     except DomainError:  # revoked, malformed or unknown: mint a new one
         return False
+
+
+@dataclass(frozen=True)
+class DemoExamples:
+    """Real ids for the banner's example commands (docs/quickstart.md's placeholders stand for them)."""
+
+    event_id: str
+    company: str
+    personnel_ids: list[int]
+
+
+async def demo_examples(db: Database) -> DemoExamples | None:
+    """The event with the most contacts, and four reachable people at it; ``None`` for an empty catalog."""
+    async with db.read() as session:
+        event = await session.scalar(select(Event).order_by(Event.contact_count.desc(), Event.id).limit(1))
+        if event is None:
+            return None
+        people = (
+            await session.execute(
+                select(Personnel.id, Personnel.company_name)
+                .join(EventPersonnel, EventPersonnel.personnel_id == Personnel.id)
+                .where(
+                    EventPersonnel.event_id == event.id,
+                    Personnel.email.is_not(None),
+                    Personnel.opted_out.is_(False),
+                )
+                .order_by(Personnel.id)
+                .limit(4)
+            )
+        ).all()
+    company = next((name for _, name in people if name), "")
+    return DemoExamples(event.event_id, company, [pid for pid, _ in people])

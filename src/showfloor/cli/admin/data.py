@@ -16,7 +16,7 @@ from showfloor.cli.admin._runtime import console, err_console, run_with_db
 from showfloor.data.bulk import catalog_is_empty
 from showfloor.data.demo import LoadResult, load_demo
 from showfloor.data.demo_console import demo_sign_in_link
-from showfloor.data.demo_setup import DemoAccess, ensure_demo_account
+from showfloor.data.demo_setup import DemoAccess, DemoExamples, demo_examples, ensure_demo_account
 from showfloor.data.generator import DEFAULT_SEED, size_for
 from showfloor.data.importers import ImportRejected, ImportResult, import_file, parse_format, parse_kind
 from showfloor.server.config import Settings
@@ -110,7 +110,11 @@ def demo_setup(
                 loaded = await load_demo(db, size_for(1.0), progress=progress)
         return loaded, await ensure_demo_account(db, keep_key=kept), saved
 
+    async def find_examples(db: Database, _s: Settings) -> DemoExamples | None:
+        return await demo_examples(db)
+
     loaded, access, saved = run_with_db(work)
+    examples = run_with_db(find_examples)
     if access.new_key:
         save_private(saved, access.api_key)
     if loaded is not None:
@@ -127,6 +131,15 @@ def demo_setup(
     console.print(f"  export SHOWFLOOR_BASE_URL={base}", soft_wrap=True, highlight=False)
     console.print(f"  export SHOWFLOOR_API_KEY={access.api_key}", soft_wrap=True, highlight=False)
     console.print("  showfloor events list --keyword retail")
+    if examples is not None:
+        people = " ".join(str(p) for p in examples.personnel_ids)
+        for line in (
+            f"showfloor events show {examples.event_id}",
+            f"showfloor exhibitors list --event {examples.event_id}",
+            f'showfloor contacts search "{examples.company}"',
+            f"showfloor unlock contacts --event {examples.event_id} {people}",
+        ):
+            console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
     console.print("Try:")
     console.print(
         escape(f'  curl -H "Authorization: Bearer {access.api_key}" "{base}/external/credits/balance"'),
