@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # (1: every item in its own transaction). Each item keeps its own guard and operation keys.
     worker_settle_group: int = Field(default=32, ge=1, le=256)
     worker_settle_wait_ms: float = Field(default=50.0, ge=0)
+    # Each unlock worker refreshes its row in worker_heartbeats this often; a row older than three
+    # intervals is a dead worker (``/readyz`` reports pending items with no live worker).
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
     unlock_http_url: str | None = None
     unlock_http_token: str | None = None
     unlock_http_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -13,6 +13,7 @@ from showfloor.server.db.uow import Database
 from showfloor.server.logging import configure_logging
 from showfloor.server.metrics import serve_in_thread
 from showfloor.server.notify.worker import run_beside
+from showfloor.server.unlocks.heartbeat import keep_alive
 from showfloor.server.unlocks.worker import UnlockWorker
 
 log = logging.getLogger("showfloor.worker")
@@ -63,9 +64,13 @@ async def _main(settings: Settings) -> None:
             "concurrency": worker.concurrency,
         },
     )
+    interval = settings.worker_heartbeat_seconds
+    heartbeat = asyncio.create_task(keep_alive(db, worker.worker_id, "process", interval, stop))
     try:
         await run_beside(worker.run(stop), settings, stop)  # webhook delivery runs beside the unlock worker
     finally:
+        stop.set()
+        await heartbeat
         await worker.provider.aclose()
         await db.dispose()
         log.info("worker stopped", extra={"worker_id": worker.worker_id, "settled": worker.processed})

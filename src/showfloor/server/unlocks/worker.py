@@ -290,8 +290,15 @@ def _now() -> datetime:
 
 async def embedded_worker(db: Database, settings: Settings) -> None:
     """The in-process worker of ``showfloor serve`` (started by BackgroundJobs when enabled)."""
+    from showfloor.server.unlocks.heartbeat import keep_alive
+
     worker = UnlockWorker.from_settings(db, settings)
+    stop = asyncio.Event()
+    interval = settings.worker_heartbeat_seconds
+    heartbeat = asyncio.create_task(keep_alive(db, worker.worker_id, "embedded", interval, stop))
     try:
         await worker.run()
     finally:
+        stop.set()
+        await heartbeat
         await worker.provider.aclose()
