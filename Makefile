@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make demo` logs for a person in the foreground; production keeps JSON (SHOWFLOOR_LOG_FORMAT=json).
+SHOWFLOOR_LOG_FORMAT ?= text
+# `make demo NEW_KEY=1` issues a new demo API key instead of reusing the saved one.
+NEW_KEY ?=
 
 .PHONY: demo test lint typecheck unit install migrate bench fuzz chaos load clean
 
@@ -19,8 +23,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/showfloor admin migrate
-	$(BIN)/showfloor admin demo-setup --base-url http://$(HOST):$(PORT)
-	$(BIN)/showfloor serve --host $(HOST) --port $(PORT)
+	$(BIN)/showfloor admin demo-setup --base-url http://$(HOST):$(PORT) $(if $(NEW_KEY),--new-key)
+	SHOWFLOOR_LOG_FORMAT=$(SHOWFLOOR_LOG_FORMAT) $(BIN)/showfloor serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -401,9 +401,15 @@ async def _floor_db(
     return result
 
 
-async def _healthz(base: str, key: str, args: argparse.Namespace, clients: int) -> float:
+async def _healthz(base: str, key: str, args: argparse.Namespace, clients: int, meter: CpuMeter) -> float:
     requests = [healthz_request(Inputs([], [], [], [], [], [], []), random.Random(0))]
-    return (await drive(base, key, "healthz", requests, args.seconds, args.warmup, clients, args.seed)).rps
+    cpu = meter.sample()
+    result = await drive(base, key, "healthz", requests, args.seconds, args.warmup, clients, args.seed)
+    print(
+        f"  {clients} clients, /healthz: {result.rps:.0f} req/s ({_phase_cpu(meter, cpu, result.requests)})",
+        file=sys.stderr,
+    )
+    return result.rps
 
 
 async def run(url: str, args: argparse.Namespace) -> tuple[list[Row], dict[int, tuple[float, float]]]:
@@ -450,7 +456,7 @@ async def run(url: str, args: argparse.Namespace) -> tuple[list[Row], dict[int, 
             await wait_healthy(base, proc)
             meter = CpuMeter(proc.pid, database=url.rsplit("/", 1)[1].split("?")[0])
             for clients in args.clients:
-                before_floor = await _healthz(base, key, args, clients)
+                before_floor = await _healthz(base, key, args, clients, meter)
                 block: list[tuple[Result, Result, str]] = []
                 for n, target in enumerate(endpoints):
                     label, seed = target.label, args.seed + n
@@ -469,7 +475,7 @@ async def run(url: str, args: argparse.Namespace) -> tuple[list[Row], dict[int, 
                     block.append((result, db, span))
                     print(f"  {clients} clients, {label}: {result.rps:.0f} req/s ({result.cpu}); "
                           f"SQL alone {db.rps:.0f} req/s ({db.cpu})", file=sys.stderr)  # fmt: skip
-                after_floor = await _healthz(base, key, args, clients)
+                after_floor = await _healthz(base, key, args, clients, meter)
                 floors[clients] = (before_floor, after_floor)
                 http_floor = (before_floor + after_floor) / 2
                 rows += [Row(result, http_floor, db, span) for result, db, span in block]

@@ -13,7 +13,9 @@ import itertools
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from showfloor.server.models.catalog import Event, EventExhibitor, EventPersonnel, Exhibitor, Personnel
 
@@ -88,7 +90,7 @@ async def attach_exhibitor(
         booth=booth,
     )
     session.add(link)
-    event.exhibitor_count += 1
+    await _bump(session, event, exhibitor_count=1)
     await session.flush()
     return link
 
@@ -156,14 +158,25 @@ async def attend(
         rank=event.personnel_count if rank is None else rank,
     )
     session.add(row)
-    event.personnel_count += 1
-    if visitor_only:
-        event.visitor_personnel_count += 1
-    else:
-        event.exhibitor_personnel_count += 1
+    side = "visitor_personnel_count" if visitor_only else "exhibitor_personnel_count"
+    deltas = {"personnel_count": 1, side: 1}
     if "visitors" in source_types:
-        event.visitor_count += 1
+        deltas["visitor_count"] = 1
     if person.email or person.phone:
-        event.contact_count += 1
+        deltas["contact_count"] = 1
+    await _bump(session, event, **deltas)
     await session.flush()
     return row
+
+
+async def _bump(session: AsyncSession, event: Event, **deltas: int) -> None:
+    """Add to the event's count columns in the database (the event object may belong to another,
+    finished session, where an attribute change would be lost) and on the object, without history."""
+    column = Event.__table__.c
+    await session.execute(
+        update(Event.__table__)
+        .where(column.id == event.id)
+        .values({name: column[name] + delta for name, delta in deltas.items()})
+    )
+    for name, delta in deltas.items():
+        set_committed_value(event, name, getattr(event, name) + delta)

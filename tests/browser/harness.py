@@ -104,12 +104,15 @@ def keyboard_problems(page: Page) -> list[str]:
         " document.body.prepend(s); s.focus(); window.scrollTo(0, 0); }"
     )
     reached: set[str] = set()
-    stops = 0
-    for _ in range(expected + 5):  # one lap, plus the browser's own stops (e.g. the address bar)
+    stops, previous = 0, None
+    for _ in range(3 * expected + 5):  # one lap; a date field takes a Tab per part (day, month, year)
         page.keyboard.press("Tab")
         info = page.evaluate(_FOCUS_PROBE)
+        if info is not None and info["stop"] is not None and info["stop"] == previous:
+            continue  # still inside the same field
         if info is None or (info["stop"] is not None and info["stop"] in reached):
             break  # left the page, or came round again
+        previous = info["stop"]
         stops += 1
         if info["stop"] is not None:
             reached.add(info["stop"])

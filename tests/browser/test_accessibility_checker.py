@@ -50,5 +50,6 @@ def test_a_control_tab_cannot_reach_is_reported(page: Page) -> None:
         "<div id='trap' tabindex='0' onkeydown=\"event.key==='Tab' && event.preventDefault()\">Trap</div>"
         "<button type='button'>After the trap</button></body></html>"
     )
+    screenshot(page, "accessibility-checker-keyboard-trap")
     problems = keyboard_problems(page)
     assert any("never reached by Tab" in p and "After the trap" in p for p in problems), problems

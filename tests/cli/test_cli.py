@@ -52,7 +52,8 @@ def test_read_commands_print_parseable_json(cli_server: LiveServer, account: Acc
     assert run_json(cli_server, account, "personnel", "show", cat.deliverable[0])["id"] == cat.deliverable[0]
     assert run_json(cli_server, account, "contacts", "search", cat.company)["total"] == 5
     assert run_json(cli_server, account, "credits", "balance")["totalBalance"] == 10_000
-    assert run_json(cli_server, account, "credits", "history")["items"][0]["amount"] == 10_000
+    assert run_json(cli_server, account, "credits", "history")["items"][0]["credits"] == 10_000
+    assert run_json(cli_server, account, "credits", "history", "--raw")["items"][0]["amount"] == 10_000
 
 
 def test_paid_commands_with_yes_print_parseable_json(cli_server: LiveServer) -> None:
@@ -63,9 +64,9 @@ def test_paid_commands_with_yes_print_parseable_json(cli_server: LiveServer) -> 
         "--poll-interval", "0.2", "--timeout", "30", "--yes",
     )  # fmt: skip
     assert sorted(report["delivered"]) == sorted(cat.deliverable)
-    assert report["not_delivered"] == {"no_email": [cat.no_email]} and report["consistent"] is True
+    assert report["notDelivered"] == {"no_email": [cat.no_email]} and report["consistent"] is True
     linkedin = run_json(cli_server, account, "unlock", "linkedin", cat.deliverable[0])
-    assert linkedin["items"][0]["personnel_id"] == cat.deliverable[0]
+    assert linkedin["items"][0]["personnelId"] == cat.deliverable[0]
     unlocked = run_json(cli_server, account, "unlock", "event", cat.event, "--yes")
     assert unlocked["creditsUsed"] == 2000
     company = run_json(cli_server, account, "search", "company", cat.company, "--yes")
@@ -76,7 +77,7 @@ def test_paid_commands_with_yes_print_parseable_json(cli_server: LiveServer) -> 
 
 def test_human_output_and_summary_table(cli_server: LiveServer, account: Account) -> None:
     done = run(cli_server, account, "credits", "balance")
-    assert done.returncode == 0 and "total" in done.stdout and "10000" in done.stdout
+    assert done.returncode == 0 and "total" in done.stdout and "10,000" in done.stdout
 
 
 def test_exit_codes(cli_server: LiveServer, account: Account) -> None:
@@ -141,5 +142,5 @@ def test_prompt_through_a_pseudo_terminal(cli_server: LiveServer, answer: str, c
     account = cli_server.new_account(10_000)
     exit_code, screen = run_in_pty(cli_server, account, ["unlock", "event", cli_server.catalog.event], answer)
     assert exit_code == code, screen
-    assert "Cost:" in screen and "2000" in screen and "Balance:" in screen and "10000" in screen
+    assert "Cost:" in screen and "2,000" in screen and "Balance:" in screen and "10,000" in screen
     assert run_json(cli_server, account, "credits", "balance")["totalBalance"] == 10_000 - spent

@@ -23,6 +23,7 @@ from showfloor.client import (
     RateLimited,
     RetryPolicy,
     ServerError,
+    SpendCapExceeded,
     Unprocessable,
 )
 from showfloor.client._config import resolve_config
@@ -168,6 +169,24 @@ def test_402_raises_insufficient_credits_and_is_never_retried() -> None:
         150,
     )
     assert exc.request_id == "trace-1"
+
+
+def test_402_spend_cap_exceeded_has_its_own_class() -> None:
+    script = Script(error(402, "SPEND_CAP_EXCEEDED", cap=5000, period="day", spent=4000, required=2000))
+    sleeps: list[float] = []
+    with sync_client(script, sleeps) as client, pytest.raises(SpendCapExceeded) as caught:
+        client.events.unlock("E1")
+    assert len(script.requests) == 1 and sleeps == []
+    exc = caught.value
+    assert isinstance(exc, InsufficientCredits)  # code catching the 402 keeps working
+    assert (exc.error_key, exc.cap, exc.period, exc.spent, exc.required) == (
+        "SPEND_CAP_EXCEEDED",
+        5000,
+        "day",
+        4000,
+        2000,
+    )
+    assert exc.available is None
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,14 @@ from showfloor.server.agents import quotes
 from showfloor.server.config import Settings
 from showfloor.server.console.routes import ROUTERS
 from showfloor.server.db.uow import Database
-from showfloor.server.models import AgentQuote, ApiKey, ApiKeySpendCap, WebhookDelivery, WebhookEndpoint
+from showfloor.server.models import (
+    AgentQuote,
+    ApiKey,
+    ApiKeySpendCap,
+    LedgerOperation,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from showfloor.server.notify.events import CREDITS_GRANTED, emit
 from showfloor.server.notify.outbox import dispatch
 from tests.conftest import AccountFixture
@@ -59,12 +66,19 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         db, settings, agent, "unlock_event_contacts", {"event_id": str(event_id)}
     )
     approval = f"/console/approvals/{quote['quote_id']}"
+    async with db.read() as session:  # the owner's unlock hold: its raw ledger page
+        operation_id = await session.scalar(
+            select(LedgerOperation.id).where(
+                LedgerOperation.account_id == owner.id, LedgerOperation.kind == "hold"
+            )
+        )
     owners_urls = {
         ("GET", "/console/tasks/{kind}/{task_id}"): [task, f"/console/tasks/phone/{task_id}"],
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
         ("POST", "/console/keys/{key_id}/revoke"): [f"/console/keys/{owner.key_id}/revoke"],
         ("POST", "/console/keys/{key_id}/agent-policy"): [f"/console/keys/{owner.key_id}/agent-policy"],
         ("POST", "/console/keys/{key_id}/spend-caps"): [f"/console/keys/{owner.key_id}/spend-caps"],
+        ("GET", "/console/activity/{operation_id}"): [f"/console/activity/{operation_id}"],
         ("GET", "/console/webhooks/{endpoint_id}"): [hook],
         ("POST", "/console/webhooks/{endpoint_id}/disable"): [hook + "/disable"],
         ("POST", "/console/webhooks/{endpoint_id}/enable"): [hook + "/enable"],
@@ -80,7 +94,13 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
     walked = {(m, p) for m, p in _console_routes_with_ids() if p not in CATALOG_ROUTES}
     assert walked == set(owners_urls), "a console route with an id is missing from this test"
 
-    for path in (task, task + "/progress", hook, approval):  # the owner sees them
+    for path in (
+        task,
+        task + "/progress",
+        hook,
+        approval,
+        f"/console/activity/{operation_id}",
+    ):  # the owner sees them
         assert (await app_client.get(path)).status_code == 200, path
     app_client.cookies.clear()
     assert (await sign_in(app_client, "other@example.com")).status_code == 303
@@ -107,6 +127,9 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         assert (row.status, row.approved_via) == ("pending", None)
     assert "No webhook endpoint yet." in (await app_client.get("/console/webhooks")).text
     assert quote["quote_id"] not in (await app_client.get("/console/approvals")).text
+    assert "No activity." in (await app_client.get("/console/activity")).text
+    assert "No ledger entry yet." in (await app_client.get("/console/ledger")).text
+    assert (await app_client.get("/console/activity.csv")).text.count("\n") == 1  # the header only
 
 
 async def _endpoint_with_a_delivery(

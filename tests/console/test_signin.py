@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select, update
 
 from showfloor.server.config import Settings
 from showfloor.server.console import users
 from showfloor.server.db.uow import Database
 from showfloor.server.models import ConsoleLink, ConsoleSession, ConsoleUser
-from tests.conftest import AccountFixture
+from tests.conftest import AccountFixture, test_settings
 from tests.console.support import PASSWORD, csrf_of, field_of, page_csrf, sign_in
+from tests.integration.test_rate_limit import serve
 
 NEW_PASSWORD = "a much longer passphrase"
 
@@ -135,14 +135,14 @@ async def test_cookies_are_secure_over_https(db: Database, settings: Settings, o
 
 
 async def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
-    app_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    app_client: httpx.AsyncClient, db_url: str
 ) -> None:
-    from showfloor.server.console import web
-
     forwarded = {"X-Forwarded-Proto": "https"}
     assert "Secure" not in (await app_client.get("/console/login", headers=forwarded)).headers["set-cookie"]
-    monkeypatch.setattr(web, "TRUSTED_PROXIES", frozenset({"127.0.0.1"}))  # httpx's ASGI client address
-    assert "Secure" in (await app_client.get("/console/login", headers=forwarded)).headers["set-cookie"]
+    # httpx's ASGI client address is 127.0.0.1: a TLS-terminating proxy there.
+    async with serve(test_settings(db_url, trusted_proxies=["127.0.0.1"])) as behind_proxy:
+        page = await behind_proxy.get("/console/login", headers=forwarded)
+        assert "Secure" in page.headers["set-cookie"]
 
 
 async def test_a_bad_password_or_unknown_email_is_refused_alike(

@@ -44,8 +44,8 @@ async def test_metrics_listener_is_separate_from_the_api(sqlite_url: str, worker
     )
     api, scrape = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}"
     try:
-        assert await wait_status(api, "/readyz", 200, 30), "serve did not start"
-        assert await wait_status(scrape, "/readyz", 200, 30), "the metrics listener did not start"
+        assert await wait_status(api, "/readyz", 200, 120), "serve did not start"
+        assert await wait_status(scrape, "/readyz", 200, 120), "the metrics listener did not start"
         async with httpx.AsyncClient(timeout=10) as http:
             on_api = await http.get(f"{api}/metrics")
             assert on_api.status_code == 404 and on_api.json()["errorKey"] == "NOT_FOUND"
@@ -65,3 +65,27 @@ def test_metrics_port_must_differ_from_the_api_port(sqlite_url: str) -> None:
     cmd = [sys.executable, "-m", "showfloor", "serve", "--port", "8765", "--metrics-port", "8765"]
     done = subprocess.run(cmd, env=drill_env(sqlite_url), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--metrics-port must differ from --port" in done.stderr
+
+
+def start_worker(database_url: str, *args: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "showfloor", "worker", *args]
+    return subprocess.Popen(
+        cmd, env=drill_env(database_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def test_worker_serves_its_own_metrics(sqlite_url: str) -> None:
+    """A worker on a machine without ``serve``: its counters (charges counted when a task closes,
+    provider calls) are scraped from its own listener."""
+    port = free_port()
+    proc = start_worker(sqlite_url, "--metrics-port", str(port))
+    try:
+        assert await wait_status(f"http://127.0.0.1:{port}", "/metrics", 200, 120), (
+            "no worker metrics listener"
+        )
+        async with httpx.AsyncClient(timeout=10) as http:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert "# TYPE showfloor_credits_charged_total counter" in text
+        assert "# TYPE showfloor_provider_calls_total counter" in text
+    finally:
+        assert stop_process(proc) == 0

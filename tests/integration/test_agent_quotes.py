@@ -18,9 +18,9 @@ from showfloor.server.agents.errors import (
 )
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
-from showfloor.server.errors import InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.errors import DomainError, InsufficientCredits, InvalidRequest, NotFound
 from tests.conftest import AccountFixture, Databases, new_account, test_settings
-from tests.factories import make_exhibitor
+from tests.factories import make_exhibitor, make_person
 from tests.integration.agent_support import expire, principal_of, second_key, set_budget
 from tests.integration.paid_support import balance, charged, debits, event_with, give
 
@@ -224,3 +224,49 @@ async def test_concurrent_executes_of_one_quote_charge_once(pg_db: Database, dat
     assert {r["credits_charged"] for r in results} == {2000}
     assert [o.amount for o in await debits(db, account.id)] == [2000]
     assert await balance(db, account.id) == 3000
+
+
+async def test_contact_unlock_quote_holds_what_it_quoted_and_replays(
+    db: Database, settings: Settings, account: AccountFixture
+) -> None:
+    await give(db, account.id, 1000)
+    event = await event_with(db, contacts=0)
+    async with db.write() as session:
+        people = [await make_person(session, event) for _ in range(2)]
+    await set_budget(db, account.key_id, 1000)
+    agent = await principal_of(db, account.key)
+    ids = [str(p.id) for p in people]
+    quote = await quotes.create_quote(db, settings, agent, "unlock_contact_emails", {"personnel_ids": ids})
+    assert quote["credits"] == 30 and quote["chargeable"]["chargeable_count"] == 2
+    done = await quotes.execute_quote(db, settings, agent, quote["quote_id"])
+    assert (
+        done["credits_charged"] == 30 and done["result"]["status"] == "accepted" and done["result"]["task_id"]
+    )
+    again = await quotes.execute_quote(db, settings, agent, quote["quote_id"])
+    assert again["replayed"] is True and again["result"]["task_id"] == done["result"]["task_id"]
+    assert await balance(db, account.id) == 970  # held for the task; the worker captures what it delivers
+
+
+async def test_other_paid_actions_are_quoted_by_their_own_rules(
+    db: Database, settings: Settings, account: AccountFixture
+) -> None:
+    await give(db, account.id, 1000)  # a gift: no subscription
+    agent = await principal_of(db, account.key)
+    async with db.write() as session:
+        person = await make_person(session, None)
+    linkedin = await quotes.create_quote(
+        db, settings, agent, "unlock_linkedin_activity", {"personnel_ids": [str(person.id)]}
+    )
+    assert linkedin["credits"] == 0 and linkedin["chargeable"]["new_count"] == 1  # free by default
+    done = await quotes.execute_quote(db, settings, agent, linkedin["quote_id"])
+    assert done["approved_via"] == "free" and done["result"]["items"][0]["success"] is True
+    with pytest.raises(DomainError) as no_feature:  # by-name needs a subscription, as over REST
+        await quotes.create_quote(
+            db, settings, agent, "search_personnel_events_by_name", {"person_name": "Jane Roe"}
+        )
+    assert no_feature.value.code == "USER_HAS_NO_FEATURE"
+    await give(db, account.id, 500, "subscription")
+    by_name = await quotes.create_quote(
+        db, settings, agent, "search_personnel_events_by_name", {"person_name": "Nobody Zzq"}
+    )
+    assert by_name["credits"] == 0 and by_name["params"]["date_start_from"]  # empty: free; the date fixed

@@ -199,6 +199,23 @@ async def test_unfiltered_lists_read_the_stored_totals_and_filtered_lists_count(
     assert await get_total("/external/personnel/list") == 5
 
 
+def _showfloor(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SHOWFLOOR_DATABASE_URL": db_url, "COLUMNS": "200"}
+    return subprocess.run([str(SHOWFLOOR), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_cli_imports_and_demo_load_keep_the_counts(db: Database, db_url: str) -> None:
+    for name in ("events.jsonl", "exhibitors.csv", "personnel.jsonl"):
+        done = _showfloor(db_url, "admin", "import", str(EXAMPLES / name))
+        assert done.returncode == 0, done.stderr
+        assert _cli(db_url).returncode == 0
+    await assert_counts_exact(db)
+    loaded = _showfloor(db_url, "admin", "demo-data", "--scale", "0.01", "--replace")
+    assert loaded.returncode == 0, loaded.stderr
+    assert _cli(db_url).returncode == 0
+    await assert_counts_exact(db)
+
+
 def _cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SHOWFLOOR_DATABASE_URL": db_url, "COLUMNS": "200"}
     return subprocess.run(

@@ -13,8 +13,8 @@ import json
 import httpx
 import pytest
 
-from showfloor.server.api.request_guard import has_unstorable
 from showfloor.server.db.uow import Database
+from showfloor.server.text import has_unstorable
 from tests.conftest import AccountFixture
 from tests.integration.unlock_support import give_credits, seed_cast
 
@@ -92,3 +92,21 @@ async def test_escaped_but_storable_text_is_served(client: httpx.AsyncClient) ->
 def test_has_unstorable() -> None:
     assert has_unstorable("a\x00b") and has_unstorable("\ud800") and has_unstorable("x\udfff")
     assert not has_unstorable("caf\u00e9 \U0001f600 \u202e \ufffd <script>' OR 1=1 --")
+
+
+@pytest.mark.parametrize("raw", [b'["\xed\xa0\x80"]', b'["\xc0\x80"]', b'["1\xff"]'])
+async def test_json_body_that_is_not_utf8_is_400(client: httpx.AsyncClient, raw: bytes) -> None:
+    """Overlong forms and encoded surrogates are not UTF-8; one of these answered 500 on the LinkedIn route."""
+    body = b'{"personnel_ids": ' + raw + b"}"
+    for path in ("/external/personnel/unlock-linkedin-activity", "/external/contacts/unlock"):
+        resp = await client.post(path, content=body, headers={"content-type": "application/json"})
+        assert_invalid_text(resp)
+
+
+async def test_form_body_with_nul_is_400(app_client: httpx.AsyncClient) -> None:
+    resp = await app_client.post(
+        "/console/login",
+        content=b"email=a%00b%40x.io&password=secret",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert_invalid_text(resp)

@@ -21,6 +21,7 @@ from showfloor.server.access.service import record_contact_unlock
 from showfloor.server.db.uow import Database
 from showfloor.server.errors import DomainError
 from showfloor.server.ledger import service as ledger
+from showfloor.server.ledger import spend_caps
 from showfloor.server.ledger.pricing import Action
 from showfloor.server.lookups import service as lookups
 from showfloor.server.models import Account, LedgerOperation, Plan, PlanPrice
@@ -45,7 +46,25 @@ EXPECTED_ERROR = {
     "forbidden": {"USER_HAS_NO_FEATURE"},
     "state_conflict": {"EVENT_NOT_UNLOCKED"},
     "no_contacts_available": {"NO_CONTACTS_AVAILABLE", "VISITOR_DATA_NOT_AVAILABLE"},
+    "spend_cap_exceeded": {"SPEND_CAP_EXCEEDED"},
 }
+# A daily spend cap on the caller's key (None: no cap); the precheck reads it as execution does.
+CAPS = st.sampled_from([None, None, 1, 49, 50, 1999, 2000, 5000])
+
+
+async def _cap(db: Database, api_key_id: int, daily: int | None) -> None:
+    if daily is not None:
+        async with db.write() as session:
+            await spend_caps.set_caps(session, api_key_id, datetime.now(UTC), daily=daily)
+
+
+def _assert_refusal_details(answer: dict[str, Any], error: DomainError, available: int) -> None:
+    """The 402's details are what the precheck said: both amounts, or the spend cap's four fields."""
+    if answer["reason_code"] == "insufficient_balance":
+        assert error.details == {"requiredCredits": answer["credits"], "availableCredits": available}
+    if answer["reason_code"] == "spend_cap_exceeded":
+        assert error.details == answer["detail"]["spend_cap"]
+        assert error.details is not None and error.details["required"] == answer["credits"]
 
 
 async def _plan(db: Database, account_id: int, base: int, visitor: int, search: int) -> int:
@@ -91,6 +110,7 @@ async def _execute(db: Database, caller: Caller, action: str, event_ref: str, na
     visitors=st.sampled_from([0, 3]),
     plan=st.sampled_from([None, (500, 0, 0), (0, 1000, 75)]),
     source=st.sampled_from(["api", "agent"]),
+    cap=CAPS,
 )
 async def test_precheck_agrees_with_execution(
     db: Database,
@@ -104,8 +124,10 @@ async def test_precheck_agrees_with_execution(
     visitors: int,
     plan: tuple[int, int, int] | None,
     source: str,
+    cap: int | None,
 ) -> None:
     acct = await new_account(db, "prop", unlimited=unlimited)
+    await _cap(db, acct.key_id, cap)
     if subscription:
         await give(db, acct.id, subscription, "subscription")
     if gift:
@@ -119,7 +141,7 @@ async def test_precheck_agrees_with_execution(
         await make_person(session, event, company, full_name=name)
     params: dict[str, Any] = {"event_id": event.event_id, "company_name": name, "person_name": name}
     async with db.read() as session:
-        answer = await precheck(session, acct.id, action, params, source, 50)
+        answer = await precheck(session, acct.id, action, params, source, 50, api_key_id=acct.key_id)
     before = await charged(db, acct.id)
     try:
         caller = Caller(acct.id, acct.key_id, source, acct_plan_id)
@@ -139,11 +161,7 @@ async def test_precheck_agrees_with_execution(
         assert error is not None, (answer, result)
         assert error.code in EXPECTED_ERROR[answer["reason_code"]], (answer, error.code)
         assert spent == 0
-        if answer["reason_code"] == "insufficient_balance":
-            assert error.details == {
-                "requiredCredits": answer["credits"],
-                "availableCredits": gift + subscription,
-            }
+        _assert_refusal_details(answer, error, gift + subscription)
 
 
 async def _held(db: Database, account_id: int) -> int:
@@ -182,6 +200,7 @@ async def _submit(db: Database, caller: Caller, kind: str, ids: list[str], event
     unlimited=st.booleans(),
     unit_price=st.sampled_from([None, 0, 7]),
     source=st.sampled_from(["api", "agent"]),
+    cap=st.sampled_from([None, None, 1, 14, 15, 20, 30, 60]),
 )
 async def test_contact_unlock_precheck_agrees_with_submission(
     db: Database,
@@ -196,6 +215,7 @@ async def test_contact_unlock_precheck_agrees_with_submission(
     unlimited: bool,
     unit_price: int | None,
     source: str,
+    cap: int | None,
 ) -> None:
     """Email and phone unlocks: the precheck and the submission sort the ids the same way (already
     unlocked, already being unlocked, not at the event, invalid) and the precheck's credits are exactly
@@ -219,6 +239,7 @@ async def test_contact_unlock_precheck_agrees_with_submission(
     event_ref = event.event_id if scoped_to_event else None
     if in_open_task:
         await _submit(db, caller, kind, [str(p.id) for p in people[fresh + unlocked :]], event_ref)
+    await _cap(db, acct.key_id, cap)  # set after the open task, which counts against it
     # What the account has left is then ``gift`` (the open task's hold stays in place).
     async with db.write() as session:
         left = await ledger_available(session, acct.id)
@@ -228,7 +249,7 @@ async def test_contact_unlock_precheck_agrees_with_submission(
     params: dict[str, Any] = {"personnel_ids": ids} | ({"event_id": event_ref} if event_ref else {})
     action_type = f"unlock_contact_{kind}s"
     async with db.read() as session:
-        answer = await precheck(session, acct.id, action_type, params, source, 50)
+        answer = await precheck(session, acct.id, action_type, params, source, 50, api_key_id=acct.key_id)
     before = await _held(db, acct.id)
     try:
         submitted = await _submit(db, caller, kind, ids, event_ref)
@@ -255,4 +276,4 @@ async def test_contact_unlock_precheck_agrees_with_submission(
         assert error is not None, (answer, submitted)
         assert error.code in EXPECTED_ERROR[answer["reason_code"]], (answer, error.code)
         assert held == 0
-        assert error.details == {"requiredCredits": answer["credits"], "availableCredits": gift}
+        _assert_refusal_details(answer, error, gift)

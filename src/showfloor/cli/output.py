@@ -4,6 +4,7 @@ JSON alone on stdout; progress and messages on stderr). SDK errors become one ac
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from showfloor.client import (
@@ -31,9 +33,28 @@ EXIT_USAGE = 2
 EXIT_NO_CREDITS = 3
 
 
+def camel(name: str) -> str:
+    """``not_delivered`` → ``notDelivered`` (the API's key style); camelCase names stay as they are."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest) if rest and head else name
+
+
+def _shaped(model_part: Any, data: Any) -> Any:
+    """Rename the keys of ``data`` (a model's JSON dump) that are field names; keys of dict-valued
+    fields (personnel id → email, reason → ids) are data and stay as they are."""
+    if isinstance(model_part, BaseModel) and isinstance(data, dict):
+        return {camel(key): _shaped(getattr(model_part, key, None), value) for key, value in data.items()}
+    if isinstance(model_part, list | tuple) and isinstance(data, list):
+        return [_shaped(part, value) for part, value in zip(model_part, data, strict=False)]
+    if isinstance(model_part, dict) and isinstance(data, dict):
+        return {key: _shaped(model_part.get(key), value) for key, value in data.items()}
+    return data
+
+
 def jsonable(value: Any) -> Any:
+    """JSON-ready data with one key style (camelCase, as the API) for every command's ``--json``."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return _shaped(value, value.model_dump(mode="json"))
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -71,8 +92,13 @@ class Output:
             table.add_row(key, "" if value is None else str(value))
         self.out.print(table)
 
-    def error_line(self, text: str) -> None:
-        self.err.print(f"[red]error:[/red] {text}", soft_wrap=True)
+    def error_line(self, text: str, **fields: Any) -> None:
+        """One line on stderr; with ``--json`` a JSON object ``{"error": {"message": …, …}}`` instead."""
+        if self.as_json:
+            error = {"message": text, **{k: v for k, v in fields.items() if v is not None}}
+            print(json.dumps({"error": error}, ensure_ascii=False), file=sys.stderr)
+            return
+        self.err.print("[red]error:[/red] " + escape(text), soft_wrap=True)  # "[server]" is text
 
 
 def describe(exc: ShowfloorError, base_url: str | None = None) -> tuple[str, int]:
@@ -111,5 +137,18 @@ def reporting_errors(output: Output, base_url: str | None = None) -> Iterator[No
         yield
     except ShowfloorError as exc:
         line, code = describe(exc, base_url)
-        output.error_line(line)
+        api = exc if isinstance(exc, APIError) else None
+        output.error_line(
+            line,
+            errorKey=api.error_key if api else type(exc).__name__,
+            status=api.status if api else None,
+            requestId=api.request_id if api else None,
+            exitCode=code,
+        )
         raise typer.Exit(code) from exc
+
+
+# Waiting commands (``unlock contacts``, ``tasks watch``): --timeout passed with items still pending.
+EXIT_PENDING = 4
+# Ctrl-C (the conventional 128 + SIGINT).
+EXIT_INTERRUPTED = 130

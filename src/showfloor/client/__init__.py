@@ -36,11 +36,15 @@ from showfloor.client.errors import (
     RateLimited,
     ServerError,
     ShowfloorError,
+    SpendCapExceeded,
     TaskTimeout,
     UnknownAction,
     Unprocessable,
 )
-from showfloor.client.models import Quote
+
+# Preview truncation (a locked event's lists): the typed signal of Page.truncation and iter().
+from showfloor.client.models import CreditActivity, PreviewTruncation, Quote
+from showfloor.client.pagination import PreviewTruncated
 from showfloor.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -64,16 +68,20 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "Conflict",
+    "CreditActivity",
     "InsufficientCredits",
     "InvalidParameters",
     "NotFound",
     "PermissionDenied",
+    "PreviewTruncated",
+    "PreviewTruncation",
     "Quote",
     "RateLimited",
     "ReconciliationReport",
     "RetryPolicy",
     "ServerError",
     "ShowfloorError",
+    "SpendCapExceeded",
     "TaskTimeout",
     "UnknownAction",
     "Unprocessable",

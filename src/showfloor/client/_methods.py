@@ -18,7 +18,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from showfloor.client._transport import AsyncDriver, Context, Op, SyncDriver
 from showfloor.client.models import Page
-from showfloor.client.pagination import next_page
+from showfloor.client.pagination import next_page, warn_if_truncated
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -203,6 +203,7 @@ class sync_pager(_Described, Generic[P, I]):
                 result = driver.run(op(ctx, *args, page=page, **kwargs))
                 yield from result.items
                 page = next_page(result)
+            warn_if_truncated(result)
 
         _dress(iterate, op, self.name or "iter", self.__signature__, self.__doc__ or "")
         return iterate
@@ -235,6 +236,7 @@ class async_pager(_Described, Generic[P, I]):
                 for item in result.items:
                     yield item
                 page = next_page(result)
+            warn_if_truncated(result)
 
         _dress(iterate, op, self.name or "iter", self.__signature__, self.__doc__ or "")
         return iterate

@@ -126,3 +126,38 @@ def poll_schedule(intervals: Iterable[float]) -> Iterator[float]:
 
 def dedupe(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(str(i) for i in ids))
+
+
+def with_task(report: ReconciliationReport, task: UnlockTask, balance_after: int) -> ReconciliationReport:
+    """``report`` (of a submission made with ``wait=False``) completed with the task as it is now: for a
+    caller that polls the task itself (the CLI's resumable wait)."""
+    submission = UnlockSubmission(
+        status="accepted" if report.task_id else "success",
+        task_id=report.task_id,
+        skipped_personnel_ids=[pid for ids in report.skipped.values() for pid in ids],
+        skipped_detail=report.skipped,
+    )
+    return build_report(
+        kind=report.kind,
+        submitted=report.submitted,
+        submission=submission,
+        task=task,
+        price_per_contact=report.price_per_contact,
+        balance_before=report.balance_before,
+        balance_after=balance_after,
+    )
+
+
+def task_report(kind: Kind, task: UnlockTask, price_per_contact: int = 0) -> ReconciliationReport:
+    """The report of a task known only by its id (``showfloor tasks show``): no submission, no balances."""
+    submission = UnlockSubmission(status="accepted", task_id=task.taskId)
+    ids = [item.personnelId for item in task.items]
+    return build_report(
+        kind=kind,
+        submitted=ids,
+        submission=submission,
+        task=task,
+        price_per_contact=price_per_contact,
+        balance_before=0,
+        balance_after=0,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import logging
 import random
 import time
 import uuid
@@ -173,7 +174,7 @@ def error_info(response: httpx.Response) -> ErrorInfo | None:
 
 
 def to_exception(info: ErrorInfo) -> APIError:
-    cls = error_class_for(info.status)
+    cls = error_class_for(info.status, info.error_key)
     return cls(
         info.message,
         status=info.status,
@@ -261,6 +262,11 @@ def decide_retry(
 # -- the one request loop ---------------------------------------------------------------------
 
 
+# Retries worth telling a person about (a 429 wait); silent unless the application configures logging.
+retry_log = logging.getLogger("showfloor.client.retry")
+retry_log.addHandler(logging.NullHandler())
+
+
 def call(ctx: Context, spec: RequestSpec[T]) -> Op[T]:
     """Send ``spec`` until it succeeds or may not be retried. A paid call's idempotency key is made
     once, here, and reused on every attempt — so a retry can replay but never charge again."""
@@ -270,6 +276,8 @@ def call(ctx: Context, spec: RequestSpec[T]) -> Op[T]:
         outcome = yield Send(build_request(ctx.config, spec, key))
         decision = decide_retry(spec, outcome, attempt, ctx.config.retry, ctx.random)
         if decision.retry:
+            if decision.reason == "429":  # a waiting client must not look hung (the CLI shows this)
+                retry_log.warning("rate limited; retrying in %s s", f"{decision.delay:.3g}")
             yield Sleep(decision.delay)
             attempt += 1
             continue

@@ -100,6 +100,31 @@ class InsufficientCredits(APIError):
         return _int_detail(self.details, "availableCredits")
 
 
+class SpendCapExceeded(InsufficientCredits):
+    """402 ``SPEND_CAP_EXCEEDED``: the API key's daily or monthly spend cap refuses the credits (an
+    ``InsufficientCredits``, so code catching that keeps working). Not retried: the cap resets with the
+    next UTC day or month."""
+
+    default_key = "SPEND_CAP_EXCEEDED"
+
+    @property
+    def cap(self) -> int | None:
+        return _int_detail(self.details, "cap")
+
+    @property
+    def period(self) -> str | None:
+        period = self.details.get("period") if isinstance(self.details, dict) else None
+        return period if isinstance(period, str) else None
+
+    @property
+    def spent(self) -> int | None:
+        return _int_detail(self.details, "spent")
+
+    @property
+    def required(self) -> int | None:
+        return _int_detail(self.details, "required")
+
+
 class PermissionDenied(APIError):
     status = 403
     default_key = "FORBIDDEN"
@@ -142,9 +167,16 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def error_class_for(status: int) -> type[APIError]:
+# Error keys with a class of their own, narrower than their status's.
+_BY_KEY: dict[str, type[APIError]] = {"SPEND_CAP_EXCEEDED": SpendCapExceeded}
+
+
+def error_class_for(status: int, error_key: str | None = None) -> type[APIError]:
     if status >= 500:
         return ServerError
+    by_key = _BY_KEY.get(error_key or "")
+    if by_key is not None and by_key.status == status:
+        return by_key
     return _BY_STATUS.get(status, APIError)
 
 

@@ -119,6 +119,47 @@ class Semantics(Model):
         return self.unlock.requiredForMoreResults
 
 
+class PreviewTruncation(Model):
+    """A preview list that shows fewer items than match (the event is locked): ``Page.truncation``, and
+    the ``PreviewTruncated`` warning of ``iter()``. Read from the server's ``semantics``."""
+
+    actual_total: int
+    visible_total: int
+    remaining_locked: int
+    accessible: bool = True  # False: the requested page lies past the preview (it came back empty)
+    requested_page: int | None = None
+    max_accessible_page: int | None = None
+    unlock_action_type: str | None = None
+    unlock_credits: int | None = None
+    message: str | None = None
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    return value if isinstance(value, dict) else {}
+
+
+def preview_truncation(semantics: Any) -> PreviewTruncation | None:
+    """``semantics`` → the truncation it describes, or ``None`` when every matching item is accessible."""
+    body = _as_dict(semantics)
+    counts, unlock = _as_dict(body.get("counts")), _as_dict(body.get("unlock"))
+    state, guidance = _as_dict(body.get("pageState")), _as_dict(body.get("guidance"))
+    if not unlock.get("requiredForMoreResults") or not counts:
+        return None
+    return PreviewTruncation(
+        actual_total=int(counts.get("actualTotal") or 0),
+        visible_total=int(counts.get("visibleTotal") or 0),
+        remaining_locked=int(counts.get("remainingLockedCount") or 0),
+        accessible=bool(state.get("accessible", True)),
+        requested_page=state.get("requestedPage"),
+        max_accessible_page=state.get("maxAccessiblePage"),
+        unlock_action_type=unlock.get("actionType"),
+        unlock_credits=unlock.get("credits"),
+        message=guidance.get("message"),
+    )
+
+
 class Page(Model, Generic[T]):
     """The contract's page envelope. Extra top-level keys (``semantics``, ``matchedExhibitors``,
     ``attendance_identity`` …) stay readable as attributes."""
@@ -130,6 +171,12 @@ class Page(Model, Generic[T]):
     totalPages: int = 0
     hasMore: bool = False
     semantics: Semantics | None = None
+
+    @property
+    def truncation(self) -> PreviewTruncation | None:
+        """Set when this list is a preview cut short (a locked event): how many items match, how many are
+        visible, and what unlocking costs. ``None`` when every matching item is accessible."""
+        return preview_truncation(self.semantics)
 
 
 class EventItem(Model):
@@ -218,6 +265,7 @@ class Contact(Model):
     companyName: str | None = None
     email: str | None = None
     phone: str | None = None
+    phoneUnlockStatus: str | None = None
 
 
 class PersonnelEvents(Model):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/showfloor.db"
+DATABASE_SCHEMES = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
 
 
 class Settings(BaseSettings):
@@ -43,6 +49,22 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_token: str | None = Field(default=None, min_length=16)
 
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs or addresses, comma
+    # separated, e.g. "10.0.0.0/8,192.0.2.7"): the client address for per-IP limits, logs and the
+    # console's throttling, and the scheme for its Secure cookies. Empty: no forwarded header is believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _cidr_list(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        out = [str(item).strip() for item in items if str(item).strip()]
+        for item in out:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return out
+
     # Prices live in the database (``showfloor admin plans``); accounts without a plan pay the defaults.
     # Rows of a locked event's exhibitor and personnel lists that a preview shows.
     preview_limit: int = Field(default=50, ge=0)
@@ -63,6 +85,9 @@ class Settings(BaseSettings):
     # (1: every item in its own transaction). Each item keeps its own guard and operation keys.
     worker_settle_group: int = Field(default=32, ge=1, le=256)
     worker_settle_wait_ms: float = Field(default=50.0, ge=0)
+    # Each unlock worker refreshes its row in worker_heartbeats this often; a row older than three
+    # intervals is a dead worker (``/readyz`` reports pending items with no live worker).
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
     unlock_http_url: str | None = None
     unlock_http_token: str | None = None
     unlock_http_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -124,6 +149,11 @@ class Settings(BaseSettings):
     # than this answers 413 before authentication work and JSON parsing; the largest legitimate body
     # (2,000 contact ids) is far smaller.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # PostgreSQL statement timeouts in milliseconds (0: none): a statement of an API request (and of the
+    # periodic jobs inside ``serve``) that runs longer is cancelled, its transaction rolled back, and the
+    # request answers 503; ``showfloor worker`` and admin commands have their own, longer one.
+    db_statement_timeout_ms: int = Field(default=5_000, ge=0)
+    db_worker_statement_timeout_ms: int = Field(default=60_000, ge=0)
 
     # Agent quotes (MCP server, docs/agents.md): how long a quote can be approved and executed.
     agent_quote_ttl_seconds: int = Field(default=600, ge=10, le=86400)
@@ -131,9 +161,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The common spellings (postgresql://, postgres://, sqlite:///) mean the drivers we ship.
+        for plain, driver in DATABASE_SCHEMES.items():
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+                break
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "SHOWFLOOR_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                "SHOWFLOOR_DATABASE_URL must start with postgresql:// (or postgresql+asyncpg://) "
+                "or sqlite:/// (or sqlite+aiosqlite:///)"
             )
         return value
 

@@ -1,9 +1,9 @@
 """Prometheus metrics.
 
 Two kinds: counters/histograms kept in-process (request latency, provider calls, credits charged, counted
-where the charge commits), and gauges read from the database at scrape time with small indexed reads
-(holds outstanding, task items by state), which are therefore the same whichever process answers. With several server processes
-set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
+where the charge commits), and gauges read from the database at scrape time from unfinished work only
+(holds outstanding, task items by state), which are therefore the same whichever process answers. With
+several server processes set ``PROMETHEUS_MULTIPROC_DIR`` so the in-process series are merged across them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client import multiprocess as prom_multiprocess
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +60,7 @@ CREDITS_CHARGED = Counter(
     ["business_code", "call_source"],
 )
 
-# Database-derived gauges, refreshed on every scrape (small indexed reads, never the ledger).
+# Database-derived gauges, refreshed on every scrape (unfinished work only, never the ledger).
 HOLDS_OUTSTANDING = Gauge(
     "showfloor_credit_holds_outstanding",
     "Credits held by open holds (reserved for unfinished asynchronous work).",
@@ -122,9 +130,19 @@ async def refresh_task_gauges(session: AsyncSession) -> None:
 GAUGE_REFRESHERS.extend([refresh_ledger_gauges, refresh_task_gauges])
 
 
-def render() -> bytes:
+def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest()
+        return registry
+    return REGISTRY
+
+
+def render() -> bytes:
+    return generate_latest(_registry())
+
+
+def serve_in_thread(host: str, port: int) -> None:
+    """``/metrics`` of a process without an HTTP API (``showfloor worker --metrics-port``): its in-process
+    series (provider calls, charges counted at task close), from a daemon thread."""
+    start_http_server(port, addr=host, registry=_registry())

@@ -35,6 +35,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # Nagle off on every connection (a socket uvicorn or we bind ourselves misses it): no 40 ms ACK
     # stalls on keep-alive responses.
     "http": "showfloor.server.http_protocol:NoDelayH11Protocol",
+    # X-Forwarded-* are believed by the app, from SHOWFLOOR_TRUSTED_PROXIES only (api/proxies.py), not
+    # by uvicorn's default (which trusts 127.0.0.1 and FORWARDED_ALLOW_IPS).
+    "proxy_headers": False,
 }
 
 

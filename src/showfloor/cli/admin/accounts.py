@@ -32,6 +32,8 @@ def accounts_create(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
+    """Create an account (no credits; grant them with `admin credits grant`)."""
+
     async def work(db: Database, _s: Settings) -> dict[str, object]:
         async with db.write() as session:
             account = await service.create_account(session, name, unlimited=unlimited)
@@ -46,6 +48,8 @@ def accounts_create(
 
 @accounts_app.command("list")
 def accounts_list(as_json: JsonFlag = False) -> None:
+    """List every account with its id and whether it is unlimited."""
+
     async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
         async with db.read() as session:
             rows = await service.list_accounts(session)
@@ -66,6 +70,8 @@ def accounts_set_unlimited(
     account: Annotated[int, typer.Option("--account", help="Account id.")],
     off: Annotated[bool, typer.Option("--off", help="Turn unlimited off again.")] = False,
 ) -> None:
+    """Make an account unlimited (never refused for funds), or undo it with --off."""
+
     async def work(db: Database, _s: Settings) -> None:
         async with db.write() as session:
             await service.set_unlimited(session, account, not off)
@@ -80,6 +86,8 @@ def keys_create(
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
+    """Issue an API key for an account; it is printed once and stored hashed."""
+
     async def work(db: Database, _s: Settings) -> service.IssuedKey:
         async with db.write() as session:
             return await service.create_key(session, account, name=name)
@@ -108,6 +116,8 @@ def keys_revoke(
         str | None, typer.Option("--prefix", help="Key prefix, e.g. sk_1a2b3c4d5e6f7a8b.")
     ] = None,
 ) -> None:
+    """Revoke an API key: requests with it answer 401 from now on."""
+
     if (key_id is None) == (prefix is None):
         raise typer.BadParameter("give exactly one of --id or --prefix")
 
@@ -124,6 +134,8 @@ def keys_list(
     account: Annotated[int | None, typer.Option("--account", help="Only this account's keys.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
+    """List an account's API keys (prefix, name, created, revoked; never the key)."""
+
     async def work(db: Database, _s: Settings) -> list[dict[str, object]]:
         async with db.read() as session:
             rows = await service.list_keys(session, account)

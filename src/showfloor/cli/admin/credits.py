@@ -16,6 +16,7 @@ from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service
 from showfloor.server.ledger.balance import get_balance
 from showfloor.server.ledger.history import list_entries
+from showfloor.server.ledger.operations import find_operation
 from showfloor.server.ledger.reconcile import reconcile
 
 credits_app = typer.Typer(help="Grant, void and inspect credits.", no_args_is_help=True)
@@ -59,18 +60,21 @@ def grant(
     expiry = parse_time(expires_at) if expires_at else None
     key = op_key or f"admin-grant:{uuid.uuid4().hex}"
 
-    async def work(db: Database, _s: Settings) -> int:
+    async def work(db: Database, _s: Settings) -> tuple[int, bool]:
         async with db.write() as session:
-            return await service.grant(
+            replayed = op_key is not None and await find_operation(session, account, key) is not None
+            grant_id = await service.grant(
                 session, account, bucket, amount, expires_at=expiry, op_key=key, note=note
             )
+            return grant_id, replayed
 
-    grant_id = run_with_db(work)
+    grant_id, replayed = run_with_db(work)
     if as_json:
-        print(
-            json.dumps(
-                {"grantId": str(grant_id), "account": str(account), "bucket": bucket, "amount": amount}
-            )
+        out = {"grantId": str(grant_id), "account": str(account), "bucket": bucket, "amount": amount}
+        print(json.dumps(out | {"replayed": replayed}))
+    elif replayed:
+        console.print(
+            f"Replay: --op-key {op_key!r} was already used for grant {grant_id}; nothing more was granted"
         )
     else:
         console.print(f"Granted {amount} {bucket} credits to account {account} (grant {grant_id})")
@@ -150,8 +154,17 @@ def balance(account: AccountOpt, as_json: JsonFlag = False) -> None:
     if as_json:
         print(json.dumps(out))
         return
-    for key, value in out.items():
-        console.print(f"{key}: {value}")
+    table = Table("bucket", "balance", "granted", "expires", title=f"Credits of account {account}")
+    for label, bucket, expires in (
+        ("subscription", "subscription", out["resetAt"]),
+        ("add-on", "addon", out["addonExpireAt"]),
+        ("gift", "gift", "never"),
+    ):
+        table.add_row(
+            label, f"{out.get(bucket + 'Balance', 0):,}", f"{out.get(bucket + 'Amount', 0):,}", expires or ""
+        )
+    table.add_row("total", f"{out['totalBalance']:,}", f"{out['totalAmount']:,}", "")
+    console.print(table)
 
 
 def reconcile_command(

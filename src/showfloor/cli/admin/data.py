@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from showfloor.cli.admin._runtime import console, err_console, run_with_db
 from showfloor.data.bulk import catalog_is_empty
 from showfloor.data.demo import LoadResult, load_demo
 from showfloor.data.demo_console import demo_sign_in_link
-from showfloor.data.demo_setup import DemoAccess, ensure_demo_account
+from showfloor.data.demo_setup import DemoAccess, DemoExamples, demo_examples, ensure_demo_account
 from showfloor.data.generator import DEFAULT_SEED, size_for
 from showfloor.data.importers import ImportRejected, ImportResult, import_file, parse_format, parse_kind
 from showfloor.server.config import Settings
@@ -88,19 +89,34 @@ def demo_setup(
     base_url: Annotated[
         str, typer.Option("--base-url", help="Where `make demo` serves the API.")
     ] = "http://127.0.0.1:8000",
+    new_key: Annotated[
+        bool, typer.Option("--new-key", help="Issue a new demo API key even if the saved one still works.")
+    ] = False,
 ) -> None:
-    """For `make demo`: load the demo set if the catalog is empty; create the demo account, credits and a key."""
+    """For `make demo`: load the demo set if the catalog is empty; create the demo account, credits and a key.
 
-    async def work(db: Database, _s: Settings) -> tuple[LoadResult | None, DemoAccess]:
+    The key is saved beside the database (`demo-api-key`, mode 0600) and reused by the next run while it
+    still works, so re-running `make demo` does not mint a new key each time (`--new-key` to force one).
+    """
+
+    async def work(db: Database, settings: Settings) -> tuple[LoadResult | None, DemoAccess, Path]:
+        saved = demo_key_path(settings)
+        kept = None if new_key or not saved.exists() else saved.read_text().strip()
         async with db.read() as session:
             empty = await catalog_is_empty(session)
         loaded = None
         if empty:
             with progress_bar() as progress:
                 loaded = await load_demo(db, size_for(1.0), progress=progress)
-        return loaded, await ensure_demo_account(db)
+        return loaded, await ensure_demo_account(db, keep_key=kept), saved
 
-    loaded, access = run_with_db(work)
+    async def find_examples(db: Database, _s: Settings) -> DemoExamples | None:
+        return await demo_examples(db)
+
+    loaded, access, saved = run_with_db(work)
+    examples = run_with_db(find_examples)
+    if access.new_key:
+        save_private(saved, access.api_key)
     if loaded is not None:
         _print_load(loaded)
     else:
@@ -109,7 +125,21 @@ def demo_setup(
     console.rule("Showfloor demo")
     console.print(f"Base URL:   {base}")
     console.print(f"Account id: {access.account_id} (name 'demo')")
-    console.print(f"API key:    [bold]{access.api_key}[/bold]  (new key, shown once)", soft_wrap=True)
+    where = f"saved to {saved}" if access.new_key else f"the key saved in {saved}; --new-key for another"
+    console.print(f"API key:    [bold]{access.api_key}[/bold]  ({escape(where)})", soft_wrap=True)
+    console.print("For the CLI and the SDK, in your shell:")
+    console.print(f"  export SHOWFLOOR_BASE_URL={base}", soft_wrap=True, highlight=False)
+    console.print(f"  export SHOWFLOOR_API_KEY={access.api_key}", soft_wrap=True, highlight=False)
+    console.print("  showfloor events list --keyword retail")
+    if examples is not None:
+        people = " ".join(str(p) for p in examples.personnel_ids)
+        for line in (
+            f"showfloor events show {examples.event_id}",
+            f"showfloor exhibitors list --event {examples.event_id}",
+            f'showfloor contacts search "{examples.company}"',
+            f"showfloor unlock contacts --event {examples.event_id} {people}",
+        ):
+            console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
     console.print("Try:")
     console.print(
         escape(f'  curl -H "Authorization: Bearer {access.api_key}" "{base}/external/credits/balance"'),
@@ -123,6 +153,20 @@ def demo_setup(
         soft_wrap=True,
     )
     _print_console_sign_in(base, access.account_id)
+
+
+def demo_key_path(settings: Settings) -> Path:
+    """Beside the SQLite file (``var/demo-api-key`` for the default database), else ``./var``."""
+    db_file = settings.sqlite_path()
+    return (db_file.parent if db_file is not None else Path("var")) / "demo-api-key"
+
+
+def save_private(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    os.chmod(path, 0o600)
 
 
 def _print_console_sign_in(base: str, account_id: int) -> None:

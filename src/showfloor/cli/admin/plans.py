@@ -18,7 +18,7 @@ from showfloor.cli.admin._runtime import console, run_with_db
 from showfloor.server.accounts.service import get_account
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
-from showfloor.server.errors import Conflict, InvalidRequest, NotFound
+from showfloor.server.errors import Conflict, NotFound
 from showfloor.server.ledger.pricing import Action, plan_by_name, plan_prices
 from showfloor.server.models import Plan, PlanPrice
 
@@ -32,7 +32,7 @@ def _action(value: str) -> Action:
     try:
         return Action(value)
     except ValueError:
-        raise InvalidRequest(f"Unknown action {value!r}; expected one of {ACTIONS}") from None
+        raise typer.BadParameter(f"unknown action {value!r}; expected one of {ACTIONS}") from None
 
 
 async def _plan(db_session: Any, name: str) -> Plan:

@@ -12,8 +12,10 @@ def register(app: typer.Typer) -> None:
         events,
         exhibitors,
         personnel,
+        quote,
         quotes,
         search,
+        tasks,
         unlock,
     )
 
@@ -24,4 +26,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(credits.app, name="credits")
     app.add_typer(unlock.app, name="unlock")
     app.add_typer(search.app, name="search")
-    app.add_typer(quotes.app, name="quotes")
+    app.add_typer(quote.app, name="quote")  # free quotes of every paid action
+    app.add_typer(tasks.app, name="tasks")
+    app.add_typer(quotes.app, name="quotes")  # agent quotes waiting for the owner's approval
+    register_profile_commands(app)
+
+
+def register_profile_commands(app: typer.Typer) -> None:
+    from showfloor.cli.commands import login
+
+    app.command("login")(login.login)
+    app.command("logout")(login.logout)

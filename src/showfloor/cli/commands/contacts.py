@@ -7,6 +7,16 @@ from typing import Annotated
 import typer
 
 from showfloor.cli.commands._common import ApiKeyOpt, BaseUrlOpt, JsonOpt, PageOpt, PageSizeOpt, make_client
+from showfloor.cli.commands._lists import (
+    AllOpt,
+    LimitOpt,
+    OutputOpt,
+    collect,
+    emit,
+    output_format,
+    page_title,
+)
+from showfloor.cli.commands.personnel import email_cell
 from showfloor.cli.output import Output, reporting_errors
 
 app = typer.Typer(help="Find people at a company.", no_args_is_help=True)
@@ -19,17 +29,21 @@ def search(
     name: Annotated[str | None, typer.Option("--name", help="Person name.")] = None,
     page: PageOpt = 1,
     page_size: PageSizeOpt = 20,
+    every: AllOpt = False,
+    limit: LimitOpt = None,
+    output: OutputOpt = None,
     as_json: JsonOpt = False,
     api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
     """Search contacts of a company (free)."""
-    out = Output(as_json)
+    fmt = output_format(as_json, output)
+    out = Output(fmt != "table")
     with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        result = client.contacts.search(company, role=role, person_name=name, page=page, page_size=page_size)
-    out.emit(result)
-    if not as_json:
-        rows = [
-            (p.id, p.fullName, p.title, p.companyName, p.email or p.contactUnlockStatus) for p in result.items
-        ]
-        out.table(f"Contacts ({result.total} total)", ["id", "name", "title", "company", "email"], rows)
+        listing = collect(
+            lambda p, size: client.contacts.search(company, role=role, person_name=name, page=p, page_size=size),
+            page, page_size, every, limit,
+        )  # fmt: skip
+    rows = [(p.id, p.fullName, p.title, p.companyName, email_cell(p)) for p in listing.items]
+    emit(out, fmt, listing, title=page_title("Contacts", listing), noun="contacts", rows=rows,
+         columns=["id", "name", "title", "company", "email"])  # fmt: skip

@@ -7,6 +7,16 @@ from typing import Annotated
 import typer
 
 from showfloor.cli.commands._common import ApiKeyOpt, BaseUrlOpt, JsonOpt, PageOpt, PageSizeOpt, make_client
+from showfloor.cli.commands._lists import (
+    AllOpt,
+    LimitOpt,
+    OutputOpt,
+    collect,
+    emit,
+    output_format,
+    page_title,
+    truncation_hint,
+)
 from showfloor.cli.output import Output, reporting_errors
 
 app = typer.Typer(help="Exhibitors of an event.", no_args_is_help=True)
@@ -18,25 +28,25 @@ def list_(
     keyword: Annotated[str | None, typer.Option(help="Words in the company name.")] = None,
     page: PageOpt = 1,
     page_size: PageSizeOpt = 20,
+    every: AllOpt = False,
+    limit: LimitOpt = None,
+    output: OutputOpt = None,
     as_json: JsonOpt = False,
     api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
     """List an event's exhibitors (free; a preview until the event is unlocked)."""
-    out = Output(as_json)
+    fmt = output_format(as_json, output)
+    out = Output(fmt != "table")
     with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        result = client.exhibitors.list(event, keyword=keyword, page=page, page_size=page_size)
-    out.emit(result)
-    if not as_json:
-        rows = [(x.id, x.companyName, x.industry, x.country, x.website) for x in result.items]
-        out.table(
-            f"Exhibitors (page {result.page}/{result.totalPages}, {result.total} total)",
-            ["id", "company", "industry", "country", "website"],
-            rows,
-        )
-        access = result.semantics.accessMode if result.semantics else None
-        if access == "preview":
-            out.info.print("Preview only: `showfloor unlock event` gives the full list.")
+        listing = collect(
+            lambda p, size: client.exhibitors.list(event, keyword=keyword, page=p, page_size=size),
+            page, page_size, every, limit,
+        )  # fmt: skip
+    rows = [(x.id, x.companyName, x.industry, x.country, x.website) for x in listing.items]
+    emit(out, fmt, listing, title=page_title("Exhibitors", listing), noun="exhibitors", rows=rows,
+         columns=["id", "company", "industry", "country", "website"],
+         hint=truncation_hint(listing, "exhibitors", event))  # fmt: skip
 
 
 @app.command("show")

@@ -1,12 +1,12 @@
-"""``showfloor unlock event|contacts|linkedin``: paid (except LinkedIn activity); quote, confirm, act."""
+"""``showfloor unlock event|visitors|full-access|contacts|phones|linkedin``: paid (except LinkedIn
+activity). Each quotes first (the server's precheck), asks, then acts; a contact unlock then waits for its
+task with a progress bar that starts only after the answer (``tasks.watch``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from showfloor.cli.commands._common import (
     ApiKeyOpt,
@@ -17,22 +17,37 @@ from showfloor.cli.commands._common import (
     make_client,
     require_consent_possible,
 )
-from showfloor.cli.output import Output, reporting_errors
+from showfloor.cli.commands._paid import DEFAULT_PRICES, n, price_help
+from showfloor.cli.commands.tasks import (
+    DEFAULT_POLL,
+    PollOpt,
+    TimeoutOpt,
+    already_held,
+    interrupted,
+    render_report,
+    watch,
+)
+from showfloor.cli.output import EXIT_PENDING, Output, reporting_errors
 from showfloor.client import ReconciliationReport
-from showfloor.client.models import UnlockTask
+from showfloor.client._reconcile import Kind, with_task
 
 app = typer.Typer(help="Spend credits to unlock events and contacts.", no_args_is_help=True)
 
+EventArg = Annotated[str, typer.Argument(help="Event id or eventId.")]
 
-@app.command("event")
+
+def _balance_after(result: Any) -> str:
+    after = getattr(result, "balanceAfter", None)
+    total = after.get("totalBalance") if isinstance(after, dict) else getattr(after, "totalBalance", None)
+    return n(total) if isinstance(total, int) else "?"
+
+
+@app.command("event", help=f"Unlock an event's full exhibitor and personnel lists (charged once per account). "
+              f"{price_help('event_unlock')}")  # fmt: skip
 def event(
-    event_id: Annotated[str, typer.Argument(help="Event id or eventId.")],
-    yes: YesOpt = False,
-    as_json: JsonOpt = False,
-    api_key: ApiKeyOpt = None,
+    event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
-) -> None:
-    """Unlock an event's full exhibitor and personnel lists (charged once per account)."""
+) -> None:  # fmt: skip
     out = Output(as_json)
     require_consent_possible(out, yes)
     with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
@@ -44,77 +59,138 @@ def event(
         if result.alreadyUnlocked:
             out.out.print(f"Already unlocked: {label}; nothing charged.")
         else:
-            after = result.balanceAfter.totalBalance if result.balanceAfter else None
-            out.out.print(f"Unlocked {label}: {result.creditsUsed} credits used, balance now {after}.")
+            out.out.print(
+                f"Unlocked {label}: {n(result.creditsUsed)} credits used, balance now {_balance_after(result)}."
+            )
 
 
-def _progress_callback(progress: Progress, bar: TaskID) -> Callable[[UnlockTask], None]:
-    def on_progress(task: UnlockTask) -> None:
-        done = sum(1 for item in task.items if item.status not in ("pending", "processing"))
-        progress.update(bar, total=len(task.items) or None, completed=done, status=task.taskStatus)
-
-    return on_progress
-
-
-def _summary(out: Output, report: ReconciliationReport) -> None:
-    rows: list[tuple[str, object, str]] = [
-        ("delivered", len(report.delivered), ", ".join(report.delivered)),
-    ]
-    for reason, ids in sorted(report.not_delivered.items()):
-        rows.append((f"not delivered: {reason}", len(ids), ", ".join(ids)))
-    rows.append(("still unresolved", len(report.unresolved), ", ".join(report.unresolved)))
-    for reason, ids in sorted(report.skipped.items()):
-        rows.append((f"skipped: {reason}", len(ids), ", ".join(ids)))
-    out.table(f"Contact unlock (task {report.task_id or '-'})", ["outcome", "count", "personnel ids"], rows)
-    verdict = "matches" if report.consistent else "differs (other spending, or the task is not finished)"
-    out.out.print(
-        f"Credits expected {report.credits_expected} (= {report.price_per_contact} × {len(report.delivered)}); "
-        f"balance moved {report.balance_moved}: {verdict}."
-    )
+@app.command("visitors", help=f"Unlock an event's visitor layer (the event must be unlocked first). "
+              f"{price_help('visitor_unlock')}")  # fmt: skip
+def visitors(
+    event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:  # fmt: skip
+    out = Output(as_json)
+    require_consent_possible(out, yes)
+    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+        target = client.events.get(event_id)
+        label = f"visitors of event {target.name} ({target.eventId or target.id})"
+        result = client.events.unlock_visitors(event_id, confirm=confirmer(out, label, yes))
+    out.emit(result)
+    if not as_json:
+        if result.alreadyUnlocked:
+            out.out.print(f"Already unlocked: {label}; nothing charged.")
+        else:
+            out.out.print(
+                f"Unlocked {label}: {n(result.creditsSpent)} credits used, balance now {_balance_after(result)}."
+            )
 
 
-@app.command("contacts")
+@app.command("full-access", help="Unlock an event and its visitor layer in one step (what is already "
+              f"unlocked is not charged again). Costs {n(DEFAULT_PRICES['event_unlock'])} credits for the event "
+              f"plus {n(DEFAULT_PRICES['visitor_unlock'])} for its visitors (default prices; `showfloor quote` "
+              "shows yours).")  # fmt: skip
+def full_access(
+    event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:  # fmt: skip
+    out = Output(as_json)
+    require_consent_possible(out, yes)
+    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+        target = client.events.get(event_id)
+        label = f"full access to event {target.name} ({target.eventId or target.id})"
+        result = client.events.unlock_full_access(event_id, confirm=confirmer(out, label, yes))
+    out.emit(result)
+    if not as_json:
+        if result.alreadyUnlocked:
+            out.out.print(f"Already unlocked: {label}; nothing charged.")
+            return
+        skipped = " (no visitor data: visitor layer skipped)" if result.visitorSkipped else ""
+        out.out.print(
+            f"Unlocked {label}{skipped}: {n(result.totalCreditsUsed)} credits used, "
+            f"balance now {_balance_after(result)}."
+        )
+
+
+def _contact_unlock(
+    kind: Kind,
+    personnel_ids: list[str],
+    event: str | None,
+    poll_interval: list[float] | None,
+    timeout: float | None,
+    yes: bool,
+    as_json: bool,
+    api_key: str | None,
+    base_url: str | None,
+) -> None:
+    out = Output(as_json)
+    require_consent_possible(out, yes)
+    label = f"{n(len(set(personnel_ids)))} contact {kind}(s)" + (f" of event {event}" if event else "")
+    task_id: str | None = None
+    try:
+        with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+            submit = client.contacts.unlock if kind == "email" else client.contacts.unlock_phone
+            # Quote and prompt first; the progress bar starts only once the task exists (after the answer).
+            report: ReconciliationReport = submit(
+                personnel_ids, event, wait=False, confirm=confirmer(out, label, yes)
+            )
+            task_id = report.task_id
+            if task_id:
+                out.err.print(
+                    f"task {task_id} submitted; Ctrl-C stops waiting, not the task "
+                    f"(resume: showfloor tasks watch {task_id})",
+                    soft_wrap=True,
+                )
+                task = watch(out, client, task_id, kind, poll_interval or DEFAULT_POLL, timeout)
+                report = with_task(report, task, client.credits.balance().totalBalance)
+            known = already_held(client, report)
+    except KeyboardInterrupt:
+        raise interrupted(out, task_id) from None
+    out.emit(report)
+    if not as_json:
+        render_report(out, report, known, balances=True)
+    if report.unresolved:
+        raise typer.Exit(EXIT_PENDING)
+
+
+CONTACT_HELP = (
+    "Unlock contact {what}s and wait for the task: each delivered {what} is listed, and only delivered ones "
+    "are charged. {price} Ids already unlocked are reported again at no charge. Exit codes: 0 done; 3 "
+    "insufficient credits; 4 --timeout passed with items still pending; 130 Ctrl-C (the task keeps running: "
+    "`showfloor tasks watch ID`)."
+)
+
+
+@app.command(
+    "contacts", help=CONTACT_HELP.format(what="email", price=price_help("contact_email", "delivered email"))
+)
 def contacts(
     personnel_ids: Annotated[list[str], typer.Argument(help="Personnel ids to unlock.")],
     event: Annotated[str | None, typer.Option("--event", help="Event the people belong to.")] = None,
-    poll_interval: Annotated[
-        list[float] | None,
-        typer.Option("--poll-interval", help="Seconds between polls (repeatable; the last repeats)."),
-    ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Stop waiting after this many seconds.")] = None,
+    poll_interval: PollOpt = None,
+    timeout: TimeoutOpt = None,
     yes: YesOpt = False,
     as_json: JsonOpt = False,
     api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
-    """Unlock contact emails (charged per delivered email), wait for the task, and reconcile."""
-    out = Output(as_json)
-    require_consent_possible(out, yes)
-    label = f"{len(set(personnel_ids))} contact(s)" + (f" of event {event}" if event else "")
-    progress = Progress(
-        TextColumn("unlocking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=out.err,
-        transient=True,
-    )
-    bar = progress.add_task("unlock", total=None, status="submitted")
-    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        confirm = confirmer(out, label, yes)
-        with progress:
-            report = client.contacts.unlock(
-                personnel_ids,
-                event,
-                poll_intervals=tuple(poll_interval or (3.0, 5.0, 10.0)),
-                timeout=timeout,
-                on_progress=_progress_callback(progress, bar),
-                confirm=confirm,
-            )
-    out.emit(report)
-    if not as_json:
-        _summary(out, report)
+    _contact_unlock("email", personnel_ids, event, poll_interval, timeout, yes, as_json, api_key, base_url)
+
+
+@app.command(
+    "phones", help=CONTACT_HELP.format(what="phone", price=price_help("contact_phone", "delivered phone"))
+)
+def phones(
+    personnel_ids: Annotated[list[str], typer.Argument(help="Personnel ids to unlock.")],
+    event: Annotated[str | None, typer.Option("--event", help="Event the people belong to.")] = None,
+    poll_interval: PollOpt = None,
+    timeout: TimeoutOpt = None,
+    yes: YesOpt = False,
+    as_json: JsonOpt = False,
+    api_key: ApiKeyOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    _contact_unlock("phone", personnel_ids, event, poll_interval, timeout, yes, as_json, api_key, base_url)
 
 
 @app.command("linkedin")
@@ -125,7 +201,7 @@ def linkedin(
     api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
-    """Start LinkedIn-activity analysis (no email-unlock charge)."""
+    """Start LinkedIn-activity analysis (free)."""
     out = Output(as_json)
     with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
         result = client.personnel.unlock_linkedin_activity(personnel_ids, event_id=event)

@@ -8,7 +8,7 @@ Services never commit; the caller's unit of work does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     cast,
     exists,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -34,6 +35,7 @@ from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.ledger.pricing import Action, price_of
 from showfloor.server.models.access import ContactUnlock, EventUnlock, LinkedinActivityUnlock
 from showfloor.server.models.catalog import Event
+from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
 
 LAYER_BASE = "base"
 LAYER_VISITOR = "visitor"
@@ -132,9 +134,12 @@ class AccountUnlocks:
 
     contacts: dict[int, dict[str, str | None]]  # personnel id -> {kind: delivered value}
     activity_status: dict[int, str]  # personnel id -> LinkedIn-activity unlock status
+    # personnel id -> kinds an unlock was tried for and found nothing (NO_EMAIL / NO_PHONE; not charged)
+    tried_not_found: dict[int, set[str]] = field(default_factory=dict)
 
 
 _ACTIVITY = "linkedin_activity"  # pseudo kind tagging activity rows in the combined query
+_TRIED = "tried:"  # pseudo kind prefix tagging "tried, nothing found" task items ("tried:email")
 
 
 _ACTIVITY_STATUS = cast(LinkedinActivityUnlock.status, String(320))
@@ -148,12 +153,28 @@ def _account_unlocks_statement(people: Any, *, with_activity: bool) -> Any:
         or_(*(ContactUnlock.kind == kind for kind in CONTACT_KINDS)),  # not IN (…): no expanding list
         people(ContactUnlock.personnel_id),
     )
+    # "Tried, nothing found" (an unlock task item failed with NO_EMAIL / NO_PHONE), so a reader can tell
+    # it from "never tried" (issue 18, item 2).
+    tried_rows = (
+        select(
+            UnlockTaskItem.personnel_id,
+            cast(literal(_TRIED) + UnlockTask.kind, String(16)),
+            cast(null(), String(320)),
+        )
+        .join(UnlockTask, UnlockTask.id == UnlockTaskItem.task_id)
+        .where(
+            UnlockTask.account_id == account,
+            UnlockTaskItem.status == "failed",
+            or_(UnlockTaskItem.error_code == "NO_EMAIL", UnlockTaskItem.error_code == "NO_PHONE"),
+            people(UnlockTaskItem.personnel_id),
+        )
+    )
     if not with_activity:
-        return contact_rows
+        return union_all(contact_rows, tried_rows)
     activity_rows = select(
         LinkedinActivityUnlock.personnel_id, literal(_ACTIVITY, String(16)), _ACTIVITY_STATUS
     ).where(LinkedinActivityUnlock.account_id == account, people(LinkedinActivityUnlock.personnel_id))
-    return union_all(contact_rows, activity_rows)
+    return union_all(contact_rows, tried_rows, activity_rows)
 
 
 def _any_of_ids(column: Any) -> Any:  # PostgreSQL: one array parameter, one statement text for any page
@@ -180,15 +201,18 @@ async def account_unlocks(
     ids = sorted(set(personnel_ids))
     contacts: dict[int, dict[str, str | None]] = {}
     activity: dict[int, str] = {}
+    tried: dict[int, set[str]] = {}
     for start in range(0, len(ids), 500):
         params = {"account_id": account_id, "ids": ids[start : start + 500]}
         for row in await _ACCOUNT_UNLOCKS[with_activity].all(session, params):
-            pid, kind, value = row["personnel_id"], row["kind"], row["value"]
+            pid, kind, value = row["personnel_id"], str(row["kind"]), row["value"]
             if kind == _ACTIVITY:
                 activity[int(pid)] = str(value)
+            elif kind.startswith(_TRIED):
+                tried.setdefault(int(pid), set()).add(kind.removeprefix(_TRIED))
             else:
-                contacts.setdefault(int(pid), {})[str(kind)] = value
-    return AccountUnlocks(contacts, activity)
+                contacts.setdefault(int(pid), {})[kind] = value
+    return AccountUnlocks(contacts, activity, tried)
 
 
 async def record_contact_unlock(

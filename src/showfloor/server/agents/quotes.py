@@ -337,6 +337,37 @@ async def _last_op_id(session: AsyncSession, account_id: int) -> int:
     return int(last or 0)
 
 
+async def _read_for_execution(
+    db: Database, principal: Principal, public_id: str, now: datetime
+) -> tuple[AgentQuote, int | None, int]:
+    async with db.read() as session:
+        quote = await _load(session, principal, public_id)
+        budget = await key_budget(session, quote.api_key_id)
+        spent = await budget_spent_today(session, quote.api_key_id, now) if budget is not None else 0
+    return quote, budget, spent
+
+
+def _standing_approval(quote: AgentQuote, budget: int | None, spent: int) -> str | None:
+    """The approval a quote has without asking anyone (the budget is checked again under the lock)."""
+    if quote.approved_via is not None:
+        return quote.approved_via
+    if quote.credits == 0:
+        return VIA_FREE
+    if budget is not None and spent + quote.credits <= budget:
+        return VIA_BUDGET
+    return None
+
+
+async def needs_human(db: Database, principal: Principal, public_id: str) -> dict[str, Any] | None:
+    """The quote's view when executing it now would need a human's approval (what the MCP server asks
+    its client's user); None when it would not (approved, free, within budget) or cannot run anyway."""
+    now = utcnow()
+    quote, budget, spent = await _read_for_execution(db, principal, public_id, now)
+    if quote.api_key_id != principal.api_key_id or quote.status != "pending" or quote.expires_at <= now:
+        return None
+    return quote_view(quote, now) if _standing_approval(quote, budget, spent) is None else None
+
+
 async def execute_quote(
     db: Database,
     settings: Settings,
@@ -347,18 +378,13 @@ async def execute_quote(
 ) -> dict[str, Any]:
     """Execute an approved quote once (see the module docs). ``ask_user``: the MCP client's elicitation."""
     now = utcnow()
-    async with db.read() as session:
-        quote = await _load(session, principal, public_id)
-        budget = await key_budget(session, quote.api_key_id)
-        spent = await budget_spent_today(session, quote.api_key_id, now) if budget is not None else 0
+    quote, budget, spent = await _read_for_execution(db, principal, public_id, now)
     if quote.api_key_id != principal.api_key_id:
         raise QuoteOfAnotherKey(quote_id=quote.public_id)
     if quote.status == "executed":
         return _executed(quote, replayed=True)
     _check_open(quote, now)
-    via = quote.approved_via or (VIA_FREE if quote.credits == 0 else None)
-    if via is None and budget is not None and spent + quote.credits <= budget:
-        via = VIA_BUDGET  # checked again under the account lock
+    via = _standing_approval(quote, budget, spent)
     if via is None and ask_user is not None and await ask_user(quote_view(quote, now)):
         await _record_elicited(db, principal, quote.id)
         via = VIA_ELICITATION

@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from showfloor.server.db.engine import is_statement_timeout
 from showfloor.server.errors import DomainError
 
 log = logging.getLogger("showfloor.api")
@@ -124,6 +125,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _infrastructure(request: Request, exc: Exception) -> JSONResponse:
         # Handled here rather than by the catch-all below, which Starlette re-raises after answering.
+        if is_statement_timeout(exc):
+            # The transaction rolled back with the statement: nothing it did (a charge) was kept.
+            log.warning("database statement timed out", extra={"path": request.url.path})
+            return error_response(
+                request,
+                "SERVICE_UNAVAILABLE",
+                "The database took too long to answer; nothing was charged, retry shortly",
+                headers={"Retry-After": "1"},
+            )
         if is_database_unavailable(exc):
             log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
             return error_response(

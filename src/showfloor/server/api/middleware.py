@@ -53,6 +53,7 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "route": getattr(route, "path", None),
                     "status": status,
+                    "client": (scope.get("client") or ("",))[0],  # behind trusted proxies: the real client
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,15 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from showfloor.server.api.deps import bearer_key
 from showfloor.server.api.errors import error_body
 from showfloor.server.errors import Unauthorized
+from showfloor.server.text import has_unstorable
 
-# Characters PostgreSQL cannot store in text: NUL, and UTF-16 surrogates (not encodable as UTF-8).
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _JSON_ESCAPE = b"\\u"
 _ENCODED_NUL = b"%00"
-
-
-def has_unstorable(value: str) -> bool:
-    return UNSTORABLE.search(value) is not None
 
 
 def _unstorable_in_json(value: Any) -> bool:

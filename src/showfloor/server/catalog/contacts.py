@@ -8,7 +8,7 @@ batched query per page (never one per person).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, false, func, select, text
@@ -61,6 +61,7 @@ class CardExtras:
     activity_status: dict[int, str]  # personnel id -> LinkedIn-activity unlock status
     event_counts: dict[int, int]
     source_types: dict[int, list[str]]  # aggregated over the person's events (profile, search)
+    tried_not_found: dict[int, set[str]] = field(default_factory=dict)  # unlocks tried, nothing found
 
 
 async def event_counts(session: AsyncSession, personnel_ids: Sequence[int]) -> dict[int, int]:
@@ -117,6 +118,7 @@ async def card_extras(
         activity_status=unlocks.activity_status,
         event_counts=counts,
         source_types=sources,
+        tried_not_found=unlocks.tried_not_found,
     )
 
 
@@ -129,6 +131,7 @@ def contact_card(
 ) -> dict[str, Any]:
     """ContactItem for ``person``. ``source_types``: event-scoped labels (else the aggregated ones)."""
     unlocked = extras.contacts.get(person.id, {})
+    tried = extras.tried_not_found.get(person.id, set())
     return contact_item(
         person,
         unlocked_email=unlocked.get("email"),
@@ -136,9 +139,10 @@ def contact_card(
         linkedin_status=extras.activity_status.get(person.id) if with_activity else None,
         source_types=source_types if source_types is not None else extras.source_types.get(person.id, []),
         event_count=extras.event_counts.get(person.id, 0),
-        # A recorded unlock counts even if the delivered value was empty.
-        email_status="unlocked" if "email" in unlocked else None,
-        phone_status="ready" if "phone" in unlocked else None,
+        # A recorded unlock counts even if the delivered value was empty; an unlock tried that found
+        # nothing (not charged) reads "not_found" / "failed", never tried "locked" / null.
+        email_status="unlocked" if "email" in unlocked else ("not_found" if "email" in tried else None),
+        phone_status="ready" if "phone" in unlocked else ("failed" if "phone" in tried else None),
     )
 
 

@@ -25,6 +25,12 @@ def epoch(value: int | None, empty: str = "—") -> str:
     return empty if value is None else when(datetime.fromtimestamp(value / 1000, UTC))
 
 
+def spreadsheet_safe(value: str | None) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def install_filters() -> None:
     env = TEMPLATES.env
     env.filters.update(credits=credits, when=when, day=day, epoch=epoch)

@@ -14,6 +14,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("overview", "Overview", "/console"),
+    NavItem("activity", "Activity", "/console/activity"),
     NavItem("events", "Events", "/console/events"),
     NavItem("contacts", "Contacts", "/console/contacts"),
     NavItem("keys", "API keys", "/console/keys"),

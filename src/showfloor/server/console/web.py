@@ -32,10 +32,6 @@ PRE_SESSION_COOKIE = "sf_form"
 COOKIE_PATH = "/console"
 MAX_FORM_BYTES = 256 * 1024
 
-# X-Forwarded-* are believed only from these peers. Empty until the server has one setting for
-# trusted proxies; point this at it (``is_https`` and ``client_ip`` are the only readers).
-TRUSTED_PROXIES: frozenset[str] = frozenset()
-
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
@@ -56,26 +52,16 @@ class CsrfRefused(Exception):
     """A state-changing request without the session's CSRF token."""
 
 
-def _forwarded(request: Request, header: str) -> str | None:
-    peer = request.client.host if request.client else ""
-    if peer not in TRUSTED_PROXIES:
-        return None
-    value = request.headers.get(header)
-    return value.split(",")[0].strip() if value else None
-
-
 def is_https(request: Request) -> bool:
-    """Whether the browser reached us over HTTPS (then cookies are ``Secure``): the request's own
-    scheme (TLS at uvicorn, or uvicorn's proxy-header handling), or ``X-Forwarded-Proto: https`` from a
-    trusted proxy."""
-    if request.url.scheme == "https":
-        return True
-    return (_forwarded(request, "x-forwarded-proto") or "").lower() == "https"
+    """Whether the browser reached us over HTTPS (then cookies are ``Secure``): the request's scheme, which
+    is the trusted proxy's ``X-Forwarded-Proto`` behind ``SHOWFLOOR_TRUSTED_PROXIES`` (api/proxies.py)."""
+    return request.url.scheme == "https"
 
 
 def client_ip(request: Request) -> str:
-    """The client's address for sign-in throttling (``X-Forwarded-For`` only from a trusted proxy)."""
-    return _forwarded(request, "x-forwarded-for") or (request.client.host if request.client else "unknown")
+    """The client's address for sign-in throttling (``X-Forwarded-For`` from a trusted proxy only:
+    api/proxies.py has already put it in the scope)."""
+    return request.client.host if request.client else "unknown"
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str) -> None:

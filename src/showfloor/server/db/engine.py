@@ -16,17 +16,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import NullPool
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+# PostgreSQL's query_canceled: a statement cancelled by ``statement_timeout`` (or by an operator).
+STATEMENT_TIMEOUT_SQLSTATE = "57014"
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, null_pool: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    null_pool: bool = False,
+    statement_timeout_ms: int = 0,
 ) -> AsyncEngine:
+    """``statement_timeout_ms`` (PostgreSQL; 0: none) is set on every connection at connect time, so it
+    costs no round trip: API processes and workers pass their own setting (docs/operations.md)."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     # No ping on every checkout (a round trip per transaction, ~12% of a small request's CPU). After a
     # database restart the first use of a stale connection fails; SQLAlchemy then invalidates the whole
     # pool, the request answers 503 (retryable) and the next one reconnects.
     kwargs: dict[str, Any] = {"pool_pre_ping": False}
+    if statement_timeout_ms > 0:
+        kwargs["connect_args"] = {"server_settings": {"statement_timeout": str(statement_timeout_ms)}}
     if null_pool:
         kwargs["poolclass"] = NullPool
     else:
@@ -57,6 +68,14 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """A statement cancelled by its timeout (the SQLAlchemy error, the driver error or its cause)."""
+    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if str(getattr(candidate, "sqlstate", "") or "") == STATEMENT_TIMEOUT_SQLSTATE:
+            return True
+    return False
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -26,6 +26,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
+from showfloor.server.db.engine import is_statement_timeout
+
 Row = Mapping[str, Any]
 
 # SQLSTATE classes that mean "the database is not there" rather than "this statement is wrong".
@@ -37,6 +39,10 @@ _CONNECTION = "showfloor_dbapi_connection"
 
 class DatabaseUnavailable(ConnectionError):
     """The database connection failed under a prepared query (the API answers 503)."""
+
+
+class StatementTimedOut(DatabaseUnavailable):
+    """A prepared query ran past ``statement_timeout`` (the API answers 503 as for an outage)."""
 
 
 async def flush_pending(session: AsyncSession) -> None:
@@ -83,6 +89,8 @@ class PreparedQuery:
             if _is_outage(error, dbapi_connection):
                 await connection.invalidate()  # never hand this connection out again
                 raise DatabaseUnavailable(str(error)) from error
+            if is_statement_timeout(error):
+                raise StatementTimedOut(str(error)) from error  # the connection itself is fine
             raise
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Row | None:

@@ -91,15 +91,9 @@ async def search_companies(
     limit, offset = page_size, (page - 1) * page_size
     tsquery = None if is_sqlite(session) else indexed_tsquery(company_name)
     if tsquery is not None:  # the common case on PostgreSQL: one statement, built once
-        params = {"tsquery": tsquery, "limit": limit, "offset": offset}
-        rows: Sequence[Any] = [_Row(r) for r in await _PG_COMPANY_PAGE.all(session, params)]
-        total = int(rows[0].total) if rows else 0
-        events = {int(row.id): list(row.event_ids or ()) for row in rows}
+        rows, total, events = await company_page_in_one_statement(session, tsquery, limit, offset)
     else:
-        condition = company_name_condition(company_name, sqlite=is_sqlite(session))
-        page_rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
-        rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else 0
-        events = await _event_ids_of(session, [e.id for e in rows]) if rows else {}
+        rows, total, events = await company_page_portably(session, company_name, limit, offset)
     if not rows:
         return envelope([], await _total_past_the_end(session, company_name, offset), page, page_size)
     await _charge_page(
@@ -111,6 +105,30 @@ async def search_companies(
     )
     items = [exhibitor_item(e, events.get(e.id, [])) for e in rows]
     return envelope(items, total, page, page_size)
+
+
+CompanyPage = tuple[Sequence[Any], int, dict[int, list[str]]]
+
+
+async def company_page_in_one_statement(
+    session: AsyncSession, tsquery: str, limit: int, offset: int
+) -> CompanyPage:
+    """PostgreSQL's fast path (AGENTS.md): the page, its total and each company's event ids at once."""
+    params = {"tsquery": tsquery, "limit": limit, "offset": offset}
+    rows = [_Row(r) for r in await _PG_COMPANY_PAGE.all(session, params)]
+    total = int(rows[0].total) if rows else 0
+    return rows, total, {int(row.id): list(row.event_ids or ()) for row in rows}
+
+
+async def company_page_portably(
+    session: AsyncSession, company_name: str, limit: int, offset: int
+) -> CompanyPage:
+    """The page on any database: the companies, then their event ids (``bench/portable.py`` runs it on
+    PostgreSQL next to the fast path)."""
+    condition = company_name_condition(company_name, sqlite=is_sqlite(session))
+    page_rows = (await session.execute(company_page_query(condition, limit=limit, offset=offset))).all()
+    rows, total = [r[0] for r in page_rows], int(page_rows[0][1]) if page_rows else 0
+    return rows, total, await _event_ids_of(session, [e.id for e in rows]) if rows else {}
 
 
 def company_page_query(condition: ColumnElement[bool], *, limit: Any, offset: Any) -> Select[Any]:

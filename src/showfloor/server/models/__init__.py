@@ -19,7 +19,7 @@ from showfloor.server.models.spend_controls import (
     ApiKeySpendCounter,
     BalanceAlert,
 )
-from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem
+from showfloor.server.models.unlocks import UnlockTask, UnlockTaskItem, WorkerHeartbeat
 
 __all__ = [
     "Account",
@@ -54,4 +54,5 @@ __all__ = [
     "UnlockTaskItem",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]

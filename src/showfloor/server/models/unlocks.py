@@ -64,3 +64,15 @@ class UnlockTaskItem(Base):
     # The capture that paid for it (NULL when released or free).
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_operations.id"), nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WorkerHeartbeat(Base):
+    """One row per live unlock worker (``showfloor worker`` or the embedded worker of ``serve``),
+    refreshed every ``worker_heartbeat_seconds``; ``/readyz`` reads it (``unlocks.heartbeat``)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "process" | "embedded"
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -132,7 +132,12 @@ async def run_beside(main: Awaitable[T], settings: Settings, stop: asyncio.Event
     """Run ``main`` (the unlock worker) with a webhook delivery loop beside it, on a pool of its own,
     until ``stop``; ``showfloor worker`` wraps its main coroutine in this."""
     db = Database(
-        make_engine(settings.database_url, pool_size=settings.webhook_concurrency + 1, max_overflow=0)
+        make_engine(
+            settings.database_url,
+            pool_size=settings.webhook_concurrency + 1,
+            max_overflow=0,
+            statement_timeout_ms=settings.db_worker_statement_timeout_ms,
+        )
     )
     webhooks = WebhookWorker(db, settings)
     loop = asyncio.create_task(webhooks.run(stop))

@@ -9,6 +9,7 @@ page returned has results).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,11 +238,10 @@ class _Precheck:
 
 
 def _with_detail(decision: Decision, detail: dict[str, Any]) -> Decision:
-    """``decision`` with the action's own ``detail`` (a spend cap refusal keeps its ``spend_cap``)."""
+    """``decision`` with the action's own ``detail``: a spend cap refusal keeps its ``spend_cap``, and
+    ``error`` stays (agent quotes raise it for a refusal)."""
     capped = {k: v for k, v in decision.detail.items() if k == "spend_cap"}
-    return Decision(
-        decision.allowed, decision.credits, decision.reason_code, decision.biz_code, detail | capped
-    )
+    return replace(decision, detail=detail | capped)
 
 
 Handler = Callable[[_Precheck, dict[str, Any]], Awaitable[Decision]]

@@ -69,7 +69,21 @@ async def claim_items(
     session: AsyncSession, worker_id: str, limit: int, lease_seconds: float, now: datetime
 ) -> list[ClaimedItem]:
     if session.get_bind().dialect.name == "postgresql":
-        return _claimed(await _PG_CLAIM.all(session, _pg_params(worker_id, limit, lease_seconds, now)))
+        return await claim_in_one_statement(session, worker_id, limit, lease_seconds, now)
+    return await claim_portably(session, worker_id, limit, lease_seconds, now)
+
+
+async def claim_in_one_statement(
+    session: AsyncSession, worker_id: str, limit: int, lease_seconds: float, now: datetime
+) -> list[ClaimedItem]:
+    """PostgreSQL's fast path (AGENTS.md): the whole claim as one statement."""
+    return _claimed(await _PG_CLAIM.all(session, _pg_params(worker_id, limit, lease_seconds, now)))
+
+
+async def claim_portably(
+    session: AsyncSession, worker_id: str, limit: int, lease_seconds: float, now: datetime
+) -> list[ClaimedItem]:
+    """The claim on any database (SQLite's path; ``bench/portable.py`` runs it on PostgreSQL too)."""
     # The oldest claimable items of each state, merged: two index range scans in (status, available_at)
     # order instead of sorting every pending item of a large backlog on each claim. Rows locked but not
     # taken are unlocked again at commit.

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from showfloor.server.config import Settings
 from showfloor.server.db.uow import Database
+from showfloor.server.unlocks.answers import INVALID_RESULT, invalid_answer
 from showfloor.server.unlocks.claim import ClaimedItem, claim, reschedule
 from showfloor.server.unlocks.providers import (
     Outcome,
@@ -259,7 +260,15 @@ class UnlockWorker:
             code = "PROVIDER_ERROR"
         else:
             if result.outcome is Outcome.DELIVERED and result.value:
-                return ItemOutcome(value=result.value)
+                problem = invalid_answer(item.person.kind, result.value)
+                if problem is None:
+                    return ItemOutcome(value=result.value)
+                # Not retried: the provider answered, and would answer the same. Never logs the value.
+                log.warning(
+                    "provider answer does not fit; item fails with INVALID_RESULT",
+                    extra={"item_id": item.item_id, "provider": self.provider.name, "problem": problem},
+                )
+                return ItemOutcome(error_code=INVALID_RESULT)
             if result.outcome is Outcome.INELIGIBLE:
                 return ItemOutcome(error_code="INELIGIBLE")
             return ItemOutcome(error_code="NO_EMAIL" if item.person.kind == "email" else "NO_PHONE")
@@ -281,8 +290,15 @@ def _now() -> datetime:
 
 async def embedded_worker(db: Database, settings: Settings) -> None:
     """The in-process worker of ``showfloor serve`` (started by BackgroundJobs when enabled)."""
+    from showfloor.server.unlocks.heartbeat import keep_alive
+
     worker = UnlockWorker.from_settings(db, settings)
+    stop = asyncio.Event()
+    interval = settings.worker_heartbeat_seconds
+    heartbeat = asyncio.create_task(keep_alive(db, worker.worker_id, "embedded", interval, stop))
     try:
         await worker.run()
     finally:
+        stop.set()
+        await heartbeat
         await worker.provider.aclose()

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from showfloor.server.console.routes import (
+    activity,
     alerts,
     approvals,
     auth,
@@ -16,6 +17,7 @@ from showfloor.server.console.routes import (
 ROUTERS: list[APIRouter] = [
     auth.router,
     overview.router,
+    activity.router,
     events.router,
     contacts.router,
     keys.router,

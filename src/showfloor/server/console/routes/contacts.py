@@ -20,6 +20,7 @@ from showfloor.server.catalog.identifiers import parse_numeric_id
 from showfloor.server.config import Settings
 from showfloor.server.console import contacts
 from showfloor.server.console.deps import CheckedUser, User
+from showfloor.server.console.formatting import spreadsheet_safe
 from showfloor.server.console.paid import CONSOLE_CALL_SOURCE, new_idempotency_key, run_console_paid
 from showfloor.server.console.sessions import SignedIn
 from showfloor.server.console.web import ConsoleRoute, read_form, redirect, render
@@ -66,12 +67,6 @@ async def contacts_page(
     )
 
 
-def _spreadsheet_safe(value: str | None) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/contacts.csv")
 async def contacts_csv(request: Request, user: User) -> Response:
     db: Database = request.app.state.db
@@ -84,7 +79,7 @@ async def contacts_csv(request: Request, user: User) -> Response:
         async for chunk in contacts.all_unlocked(db, user.account_id):
             for c in chunk:
                 cells = [c.person.name, c.person.title, c.person.company, c.email, c.phone]
-                writer.writerow([c.person.id, *map(_spreadsheet_safe, cells), c.unlocked_at.isoformat()])
+                writer.writerow([c.person.id, *map(spreadsheet_safe, cells), c.unlocked_at.isoformat()])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -20,7 +20,7 @@ from showfloor.server.db import sql_functions
 from showfloor.server.db.base import BigId, UtcDateTime
 
 revision = "0018"
-down_revision = "0019_agent_quotes"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from alembic import op
 from showfloor.server.db.base import BigId, UtcDateTime
 
 revision = "0019_agent_quotes"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
