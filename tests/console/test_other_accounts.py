@@ -9,14 +9,24 @@ import httpx
 from fastapi.routing import APIRoute
 from sqlalchemy import select, update
 
+from showfloor.server.agents import quotes
+from showfloor.server.config import Settings
 from showfloor.server.console.routes import ROUTERS
 from showfloor.server.db.uow import Database
-from showfloor.server.models import ApiKey, LedgerOperation, WebhookDelivery, WebhookEndpoint
+from showfloor.server.models import (
+    AgentQuote,
+    ApiKey,
+    ApiKeySpendCap,
+    LedgerOperation,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from showfloor.server.notify.events import CREDITS_GRANTED, emit
 from showfloor.server.notify.outbox import dispatch
 from tests.conftest import AccountFixture
 from tests.console.support import page_csrf, sign_in
 from tests.console.test_pages import _event_with_people, _unlock_emails
+from tests.integration.agent_support import principal_of
 from tests.integration.paid_support import give
 from tests.integration.unlock_support import drain
 
@@ -39,6 +49,7 @@ def _console_routes_with_ids() -> set[tuple[str, str]]:
 async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
     app_client: httpx.AsyncClient,
     db: Database,
+    settings: Settings,
     owner: AccountFixture,
     other: AccountFixture,
 ) -> None:
@@ -56,11 +67,18 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
                 LedgerOperation.account_id == owner.id, LedgerOperation.kind == "hold"
             )
         )
+    agent = await principal_of(db, owner.key)
+    quote = await quotes.create_quote(
+        db, settings, agent, "unlock_event_contacts", {"event_id": str(event_id)}
+    )
+    approval = f"/console/approvals/{quote['quote_id']}"
     owners_urls = {
         ("GET", "/console/tasks/{kind}/{task_id}"): [task, f"/console/tasks/phone/{task_id}"],
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
         ("POST", "/console/keys/{key_id}/revoke"): [f"/console/keys/{owner.key_id}/revoke"],
         ("GET", "/console/activity/{operation_id}"): [f"/console/activity/{operation_id}"],
+        ("POST", "/console/keys/{key_id}/agent-policy"): [f"/console/keys/{owner.key_id}/agent-policy"],
+        ("POST", "/console/keys/{key_id}/spend-caps"): [f"/console/keys/{owner.key_id}/spend-caps"],
         ("GET", "/console/webhooks/{endpoint_id}"): [hook],
         ("POST", "/console/webhooks/{endpoint_id}/disable"): [hook + "/disable"],
         ("POST", "/console/webhooks/{endpoint_id}/enable"): [hook + "/enable"],
@@ -69,11 +87,20 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         ("POST", "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"): [
             f"{hook}/deliveries/{delivery_id}/redeliver"
         ],
+        ("GET", "/console/approvals/{quote_id}"): [approval],
+        ("POST", "/console/approvals/{quote_id}/approve"): [approval + "/approve"],
+        ("POST", "/console/approvals/{quote_id}/refuse"): [approval + "/refuse"],
     }
     walked = {(m, p) for m, p in _console_routes_with_ids() if p not in CATALOG_ROUTES}
     assert walked == set(owners_urls), "a console route with an id is missing from this test"
 
-    for path in (task, task + "/progress", hook, f"/console/activity/{operation_id}"):  # the owner sees them
+    for path in (
+        task,
+        task + "/progress",
+        hook,
+        f"/console/activity/{operation_id}",
+        approval,
+    ):  # the owner sees them
         assert (await app_client.get(path)).status_code == 200, path
     app_client.cookies.clear()
     assert (await sign_in(app_client, "other@example.com")).status_code == 303
@@ -83,19 +110,26 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
             if method == "GET":
                 response = await app_client.get(url)
             else:
-                response = await app_client.post(url, data={"csrf_token": csrf})
+                # with values a form would send, so a route that ignored the account would change something
+                form = {"csrf_token": csrf, "agent_daily_budget": "100", "mcp_only": "on", "daily_cap": "5"}
+                response = await app_client.post(url, data=form)
             assert response.status_code == 404, (method, url, response.status_code)
             assert "Not found" in response.text
     async with db.read() as session:
-        assert (await session.scalar(select(ApiKey.revoked_at).where(ApiKey.id == owner.key_id))) is None
+        key = (await session.scalars(select(ApiKey).where(ApiKey.id == owner.key_id))).one()
+        assert (key.revoked_at, key.agent_daily_budget, key.mcp_only) == (None, None, False)
+        assert (await session.scalar(select(ApiKeySpendCap))) is None  # no cap set on the owner's key
         endpoint = (await session.scalars(select(WebhookEndpoint))).one()  # not deleted, disabled or rotated
         assert (endpoint.status, endpoint.previous_secret) == ("enabled", None)
         states = set((await session.scalars(select(WebhookDelivery.state))).all())
         assert states == {"failed"}  # not redelivered
+        row = (await session.scalars(select(AgentQuote))).one()  # neither approved nor refused
+        assert (row.status, row.approved_via) == ("pending", None)
     assert "No webhook endpoint yet." in (await app_client.get("/console/webhooks")).text
     assert "No activity." in (await app_client.get("/console/activity")).text
     assert "No ledger entry yet." in (await app_client.get("/console/ledger")).text
     assert (await app_client.get("/console/activity.csv")).text.count("\n") == 1  # the header only
+    assert quote["quote_id"] not in (await app_client.get("/console/approvals")).text
 
 
 async def _endpoint_with_a_delivery(

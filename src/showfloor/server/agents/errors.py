@@ -39,6 +39,11 @@ class QuoteAlreadyExecuted(DomainError):
     default_message = "The quote was already executed"
 
 
+class QuoteRefused(DomainError):
+    code = "QUOTE_REFUSED"
+    default_message = "The account owner refused this quote; it can never be executed. Ask for a new quote"
+
+
 class ActionRefused(DomainError):
     """The action cannot run (not a matter of funds or approval): no quote is stored."""
 

@@ -4,7 +4,9 @@
   bound to the account, the key and the exact (canonical) parameters; single-use; expires after
   ``Settings.agent_quote_ttl_seconds``. A reverse lookup whose page would be empty is quoted at 0 (found
   by running the lookup in a transaction that is rolled back).
-* ``approve_quote``: another key of the account approves (never the key that asked).
+* ``approve_quote``: another key of the account approves (never the key that asked), or the owner signed
+  in to the console (a credential other than any key). ``refuse_quote``: the owner says no; a refused
+  quote can never be executed, even within a budget.
 * ``execute_quote`` runs the action through the SAME service function as its REST route, in ONE write
   unit that first locks the account row (as every spend does), re-reads the quote under that lock, checks
   the approval (a key's daily agent budget is checked here, atomically), re-prices, runs, and stores the
@@ -33,6 +35,7 @@ from showfloor.server.agents.errors import (
     QuoteExpired,
     QuoteNotFound,
     QuoteOfAnotherKey,
+    QuoteRefused,
     QuoteRepriced,
     SelfApproval,
 )
@@ -58,6 +61,8 @@ CALL_SOURCE = "agent"
 QUOTABLE = (OK, ALREADY_UNLOCKED, INSUFFICIENT_BALANCE)
 # How an approval was given (``AgentQuote.approved_via``).
 VIA_KEY, VIA_ELICITATION, VIA_BUDGET, VIA_FREE = "key", "elicitation", "budget", "free"
+VIA_CONSOLE = "console"  # the owner, signed in to the console (no API key)
+REFUSED = "refused"  # ``AgentQuote.status`` once the owner refused it
 
 # Asked when a quote has no approval and the MCP client can put a question to its user (elicitation):
 # returns True only when the human accepted.
@@ -237,12 +242,15 @@ async def get_quote(db: Database, principal: Principal, public_id: str) -> dict[
 def _check_open(quote: AgentQuote, now: datetime) -> None:
     if quote.status == "executed":
         raise QuoteAlreadyExecuted(quote_id=quote.public_id)
+    if quote.status == REFUSED:
+        raise QuoteRefused(quote_id=quote.public_id)
     if quote.expires_at <= now:
         raise QuoteExpired(quote_id=quote.public_id, expired_at=quote.expires_at.isoformat())
 
 
 async def approve_quote(db: Database, principal: Principal, public_id: str) -> dict[str, Any]:
-    """Approval outside the agent: by another key of the account, never the key that made the quote."""
+    """Approval outside the agent: by another key of the account, never the key that made the quote, or by
+    the owner in the console (``principal.api_key_id`` None)."""
     now = utcnow()
     async with db.write() as session:
         quote = await _load(session, principal, public_id, lock=True)
@@ -253,10 +261,23 @@ async def approve_quote(db: Database, principal: Principal, public_id: str) -> d
         _check_open(quote, now)
         if quote.approved_via is None:
             quote.approved_via, quote.approved_by_key_id, quote.approved_at = (
-                VIA_KEY,
+                VIA_KEY if principal.api_key_id is not None else VIA_CONSOLE,
                 principal.api_key_id,
                 now,
             )
+        return quote_view(quote, now)
+
+
+async def refuse_quote(db: Database, principal: Principal, public_id: str) -> dict[str, Any]:
+    """The owner says no: the quote can never be executed (an approval given before is withdrawn).
+    Refusing spends nothing, so any credential of the account may do it; an executed quote stays executed
+    (its row lock orders this after a concurrent execute)."""
+    now = utcnow()
+    async with db.write() as session:
+        quote = await _load(session, principal, public_id, lock=True)
+        if quote.status != REFUSED:
+            _check_open(quote, now)
+            quote.status = REFUSED
         return quote_view(quote, now)
 
 

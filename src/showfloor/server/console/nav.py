@@ -19,4 +19,6 @@ NAV: list[NavItem] = [
     NavItem("contacts", "Contacts", "/console/contacts"),
     NavItem("keys", "API keys", "/console/keys"),
     NavItem("webhooks", "Webhooks", "/console/webhooks"),
+    NavItem("approvals", "Approvals", "/console/approvals"),
+    NavItem("alerts", "Alerts", "/console/alerts"),
 ]

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from showfloor.server.models import EventUnlock
+from showfloor.server.errors import NotFound
+from showfloor.server.models import ApiKey, EventUnlock
 
 
 async def layers_by_event(
@@ -25,3 +26,11 @@ async def layers_by_event(
     for event_id, layer in rows:
         found.setdefault(int(event_id), set()).add(str(layer))
     return found
+
+
+async def key_of_account(session: AsyncSession, account_id: int, key_id: int) -> ApiKey:
+    """One API key of the account, for a change to it; another account's key is NotFound (404)."""
+    key = await session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account_id))
+    if key is None:
+        raise NotFound("API key not found")
+    return key

@@ -15,7 +15,8 @@ class AgentQuote(Base):
     """One quote: bound to the account, the key that asked and the exact parameters; single-use; expires.
 
     ``status``: ``pending`` until executed (then ``executed``, with the stored result that a repeated
-    execute returns). ``approved_via``: ``key`` (another key of the account approved it), ``elicitation``
+    execute returns) or refused by the owner (``refused``, never executable). ``approved_via``: ``key``
+    (another key of the account approved it), ``console`` (the owner, signed in), ``elicitation``
     (the user answered through the MCP client) or ``budget`` (the key's daily agent budget covered it at
     execution); None while unapproved.
     """

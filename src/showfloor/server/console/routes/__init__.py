@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from showfloor.server.console.routes import activity, auth, contacts, events, keys, overview, webhooks
+from showfloor.server.console.routes import (
+    activity,
+    alerts,
+    approvals,
+    auth,
+    contacts,
+    events,
+    keys,
+    overview,
+    webhooks,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +22,6 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     keys.router,
     webhooks.router,
+    approvals.router,
+    alerts.router,
 ]

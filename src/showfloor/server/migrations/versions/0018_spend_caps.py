@@ -5,7 +5,7 @@ release gives the key's cap back) are installed again from their files; the down
 previous text from ``migrations/previous/``.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0019_agent_quotes (chained after main's migrations to merge caps into console2; the lead re-chains)
 Create Date: 2026-12-03
 """
 
