@@ -135,8 +135,8 @@ def test_timeout_with_pending_items_exits_4_and_tasks_show_it(idle_server: LiveS
     assert time.monotonic() - started >= 1.5  # waited the whole time
     assert done.returncode == 4, done.stderr
     report = json.loads(done.stdout)
-    assert sorted(report["unresolved"]) == sorted(cat.deliverable[:2]) and report["task_id"]
-    task_id = report["task_id"]
+    assert sorted(report["unresolved"]) == sorted(cat.deliverable[:2]) and report["taskId"]
+    task_id = report["taskId"]
     assert f"showfloor tasks watch {task_id}" in done.stderr
 
     shown = run(idle_server, account, "tasks", "show", task_id)
@@ -173,7 +173,7 @@ def test_tasks_watch_prints_the_report_of_a_finished_task(cli_server: LiveServer
     report = run_json(
         cli_server, account, "unlock", "contacts", cat.deliverable[1], "--poll-interval", "0.2", "--yes"
     )
-    watched = run(cli_server, account, "tasks", "watch", report["task_id"])
+    watched = run(cli_server, account, "tasks", "watch", report["taskId"])
     assert watched.returncode == 0, watched.stderr
     assert report["delivered"][cat.deliverable[1]] in watched.stdout
     assert "Charged 15 credits = 1 delivered × 15" in watched.stdout
@@ -188,7 +188,7 @@ def test_every_paid_operation_is_a_command(cli_server: LiveServer) -> None:
     phones = run_json(cli_server, account, "unlock", "phones", "--event", cat.event, cat.deliverable[0],
                       "--poll-interval", "0.2", "--yes")  # fmt: skip
     assert phones["kind"] == "phone" and phones["delivered"][cat.deliverable[0]].startswith("+")
-    assert phones["price_per_contact"] == 150 and phones["consistent"] is True
+    assert phones["pricePerContact"] == 150 and phones["consistent"] is True
     full = run_json(cli_server, account, "unlock", "full-access", cat.event, "--yes")
     assert full["eventUnlocked"] is True and full["totalCreditsUsed"] == 2000
     visitors = run(cli_server, account, "unlock", "visitors", cat.event, "--yes")  # the event has no visitors
