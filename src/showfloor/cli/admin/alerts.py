@@ -61,7 +61,7 @@ def alerts_set(
 
 @alerts_app.command("list")
 def alerts_list(account: AccountOption, as_json: JsonFlag = False) -> None:
-    """Show the account's thresholds and whether each alert is currently low."""
+    """The account's thresholds and each alert's state (ok or low)."""
 
     async def work(db: Database, _s: Settings) -> dict[str, object]:
         async with db.read() as session:
