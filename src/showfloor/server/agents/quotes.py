@@ -416,10 +416,12 @@ async def _run(
         decision = await price(
             session, principal.account_id, action.name, quote.params, CALL_SOURCE, settings.preview_limit
         )
-        if decision.reason_code == INSUFFICIENT_BALANCE:
-            raise _Reprice("The balance no longer covers the price")
         if decision.reason_code not in QUOTABLE:
             raise _refusal(decision)
+        # A lookup's decision prices a non-empty page; whether this one is empty shows when it runs (the
+        # ledger refuses what cannot be paid, and the charge is checked against the quote below).
+        if not action.lookup and decision.reason_code == INSUFFICIENT_BALANCE:
+            raise _Reprice("The balance no longer covers the price")
         if not action.lookup and decision.credits > quote.credits:
             raise _Reprice(f"The price rose from {quote.credits} to {decision.credits} credits")
         mark = await _last_op_id(session, principal.account_id)
