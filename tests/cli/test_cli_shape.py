@@ -89,6 +89,8 @@ def test_json_errors_are_json_on_stderr(cli_server: LiveServer, account: Account
     assert missing.returncode == 1 and missing.stdout == ""
     error = json.loads(missing.stderr)["error"]
     assert error["errorKey"] == "NOT_FOUND" and error["status"] == 404 and "not found" in error["message"]
+    usage = run(["events", "show", "--json"], env)
+    assert usage.returncode == 2 and json.loads(usage.stderr)["error"]["errorKey"] == "USAGE"
     no_key = run(["events", "list", "--json"], base_env(tmp_path))
     assert no_key.returncode == 2 and "showfloor login" in json.loads(no_key.stderr)["error"]["message"]
 

@@ -61,24 +61,24 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
     task_id = task.rsplit("/", 1)[1]
     hook_id, delivery_id = await _endpoint_with_a_delivery(app_client, db, owner.id)
     hook = f"/console/webhooks/{hook_id}"
-    agent = await principal_of(db, owner.key)
-    quote = await quotes.create_quote(
-        db, settings, agent, "unlock_event_contacts", {"event_id": str(event_id)}
-    )
-    approval = f"/console/approvals/{quote['quote_id']}"
     async with db.read() as session:  # the owner's unlock hold: its raw ledger page
         operation_id = await session.scalar(
             select(LedgerOperation.id).where(
                 LedgerOperation.account_id == owner.id, LedgerOperation.kind == "hold"
             )
         )
+    agent = await principal_of(db, owner.key)
+    quote = await quotes.create_quote(
+        db, settings, agent, "unlock_event_contacts", {"event_id": str(event_id)}
+    )
+    approval = f"/console/approvals/{quote['quote_id']}"
     owners_urls = {
         ("GET", "/console/tasks/{kind}/{task_id}"): [task, f"/console/tasks/phone/{task_id}"],
         ("GET", "/console/tasks/{kind}/{task_id}/progress"): [task + "/progress"],
         ("POST", "/console/keys/{key_id}/revoke"): [f"/console/keys/{owner.key_id}/revoke"],
+        ("GET", "/console/activity/{operation_id}"): [f"/console/activity/{operation_id}"],
         ("POST", "/console/keys/{key_id}/agent-policy"): [f"/console/keys/{owner.key_id}/agent-policy"],
         ("POST", "/console/keys/{key_id}/spend-caps"): [f"/console/keys/{owner.key_id}/spend-caps"],
-        ("GET", "/console/activity/{operation_id}"): [f"/console/activity/{operation_id}"],
         ("GET", "/console/webhooks/{endpoint_id}"): [hook],
         ("POST", "/console/webhooks/{endpoint_id}/disable"): [hook + "/disable"],
         ("POST", "/console/webhooks/{endpoint_id}/enable"): [hook + "/enable"],
@@ -98,8 +98,8 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         task,
         task + "/progress",
         hook,
-        approval,
         f"/console/activity/{operation_id}",
+        approval,
     ):  # the owner sees them
         assert (await app_client.get(path)).status_code == 200, path
     app_client.cookies.clear()
@@ -126,10 +126,10 @@ async def test_every_route_with_an_accounts_id_is_not_found_for_another_account(
         row = (await session.scalars(select(AgentQuote))).one()  # neither approved nor refused
         assert (row.status, row.approved_via) == ("pending", None)
     assert "No webhook endpoint yet." in (await app_client.get("/console/webhooks")).text
-    assert quote["quote_id"] not in (await app_client.get("/console/approvals")).text
     assert "No activity." in (await app_client.get("/console/activity")).text
     assert "No ledger entry yet." in (await app_client.get("/console/ledger")).text
     assert (await app_client.get("/console/activity.csv")).text.count("\n") == 1  # the header only
+    assert quote["quote_id"] not in (await app_client.get("/console/approvals")).text
 
 
 async def _endpoint_with_a_delivery(

@@ -270,3 +270,21 @@ async def test_other_paid_actions_are_quoted_by_their_own_rules(
         db, settings, agent, "search_personnel_events_by_name", {"person_name": "Nobody Zzq"}
     )
     assert by_name["credits"] == 0 and by_name["params"]["date_start_from"]  # empty: free; the date fixed
+
+
+async def test_empty_lookup_runs_free_even_with_no_credits(
+    db: Database, settings: Settings, account: AccountFixture
+) -> None:
+    agent = await principal_of(db, account.key)  # balance 0
+    quote = await quotes.create_quote(
+        db, settings, agent, "search_exhibitor_events", {"company_name": "Nobody Zzq"}
+    )
+    assert quote["credits"] == 0 and quote["allowed"] is True
+    done = await quotes.execute_quote(db, settings, agent, quote["quote_id"])
+    assert done["credits_charged"] == 0 and done["result"]["items"] == []
+    async with db.write() as session:
+        await make_exhibitor(session, company_name="Nobody Zzq Ltd")
+    priced = await quotes.create_quote(
+        db, settings, agent, "search_exhibitor_companies", {"company_name": "Nobody Zzq"}
+    )
+    assert priced["allowed"] is False and priced["reason_code"] == "insufficient_balance"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -169,8 +170,29 @@ def _unexpected(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__}: {exc} (set SHOWFLOOR_DEBUG=1 to see the traceback)"
 
 
+def _json_usage_errors() -> None:
+    """With ``--json``, usage errors (a missing argument, a bad value) are JSON on stderr too."""
+    from typer._click.exceptions import ClickException
+
+    try:
+        code = app(prog_name="showfloor", standalone_mode=False)
+    except ClickException as exc:
+        error = {"message": exc.format_message(), "errorKey": "USAGE", "exitCode": exc.exit_code}
+        print(json.dumps({"error": error}), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print(
+            json.dumps({"error": {"message": "aborted", "errorKey": "ABORTED", "exitCode": 1}}),
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 def main() -> None:
     try:
+        if "--json" in sys.argv[1:]:
+            _json_usage_errors()
         app(prog_name="showfloor")
     except Exception as exc:
         if os.environ.get("SHOWFLOOR_DEBUG"):

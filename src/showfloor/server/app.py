@@ -17,7 +17,7 @@ from showfloor.server.api.metrics_listener import MetricsListenerOnly
 from showfloor.server.api.middleware import RequestContextMiddleware
 from showfloor.server.api.openapi import install_openapi
 from showfloor.server.api.proxies import TrustedProxies, parse_networks
-from showfloor.server.api.query_params import reject_repeated_scalars
+from showfloor.server.api.query_params import index_scalar_query_params, reject_repeated_scalars
 from showfloor.server.api.ratelimit import RateLimiter
 from showfloor.server.api.request_guard import RequestGuardMiddleware
 from showfloor.server.api.routers import ROUTERS
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, run_background_jobs: bool = 
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
         app.state.db = Database(engine)
+        index_scalar_query_params(app)
         app.state.rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
         jobs_db = _jobs_database(app.state.db, settings) if run_background_jobs else None
         jobs = BackgroundJobs(jobs_db, settings) if jobs_db is not None else None

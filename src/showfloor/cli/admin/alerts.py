@@ -61,6 +61,8 @@ def alerts_set(
 
 @alerts_app.command("list")
 def alerts_list(account: AccountOption, as_json: JsonFlag = False) -> None:
+    """The account's thresholds and each alert's state (ok or low)."""
+
     async def work(db: Database, _s: Settings) -> dict[str, object]:
         async with db.read() as session:
             await accounts.get_account(session, account)

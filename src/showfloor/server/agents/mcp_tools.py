@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showfloor.server.accounts.service import Principal
 from showfloor.server.agents import quotes
 from showfloor.server.agents.actions import ACTIONS
+from showfloor.server.agents.mcp_http import PRINCIPAL_STATE
 from showfloor.server.catalog import events as catalog_events
 from showfloor.server.catalog.contacts import ContactSearch, search_contacts
 from showfloor.server.catalog.exhibitors import ExhibitorFilters, list_event_exhibitors
@@ -33,8 +34,6 @@ from showfloor.server.ledger.balance import credit_balance_body, get_balance
 from showfloor.server.pagination import envelope
 from showfloor.server.paid.precheck import price
 from showfloor.server.unlocks.service import task_status
-
-PRINCIPAL_STATE = "showfloor_principal"  # where the /mcp endpoint leaves the authenticated principal
 
 
 class Runtime(Protocol):

@@ -1,6 +1,6 @@
 """Agent quotes: select → quote → approve → execute, where no credit is spent without an approved quote.
 
-* ``create_quote`` prices through ``paid.precheck.price`` (the precheck's own rule) and stores the quote:
+* ``create_quote`` (``agents/pricing.py``) prices through ``paid.precheck.price`` (the precheck's rule), stores the quote:
   bound to the account, the key and the exact (canonical) parameters; single-use; expires after
   ``Settings.agent_quote_ttl_seconds``. A reverse lookup whose page would be empty is quoted at 0 (found
   by running the lookup in a transaction that is rolled back).
@@ -16,19 +16,15 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal
-from showfloor.server.agents.actions import AgentAction, action_named, canonical_params, parsed_params
+from showfloor.server.agents.actions import AgentAction, action_named, parsed_params
 from showfloor.server.agents.errors import (
-    ActionRefused,
     ApprovalRequired,
     McpOnlyKey,
     QuoteAlreadyExecuted,
@@ -39,182 +35,45 @@ from showfloor.server.agents.errors import (
     QuoteRepriced,
     SelfApproval,
 )
+from showfloor.server.agents.pricing import (
+    CALL_SOURCE,
+    QUOTABLE,
+    VIA_BUDGET,
+    VIA_ELICITATION,
+    VIA_FREE,
+    VIA_KEY,
+    AskUser,
+    caller_of,
+    create_quote,
+    executed_view,
+    how_to_approve,
+    jsonable,
+    quote_view,
+    refusal,
+    utcnow,
+)
 from showfloor.server.config import Settings
 from showfloor.server.db.locking import for_update
 from showfloor.server.db.uow import Database
-from showfloor.server.errors import DomainError, InsufficientCredits, InvalidRequest, NotFound
+from showfloor.server.errors import InsufficientCredits
 from showfloor.server.ledger.service import open_wallet
 from showfloor.server.models import AgentQuote, ApiKey, LedgerOperation
 from showfloor.server.paid.concurrency import concurrency_slot
-from showfloor.server.paid.decision import (
-    ALREADY_UNLOCKED,
-    INSUFFICIENT_BALANCE,
-    INVALID_SUBJECT,
-    NOT_FOUND,
-    OK,
-    Caller,
-    Decision,
-)
+from showfloor.server.paid.decision import INSUFFICIENT_BALANCE
 from showfloor.server.paid.precheck import price
 
-CALL_SOURCE = "agent"
-QUOTABLE = (OK, ALREADY_UNLOCKED, INSUFFICIENT_BALANCE)
-# How an approval was given (``AgentQuote.approved_via``).
-VIA_KEY, VIA_ELICITATION, VIA_BUDGET, VIA_FREE = "key", "elicitation", "budget", "free"
-VIA_CONSOLE = "console"  # the owner, signed in to the console (no API key)
+__all__ = [
+    "approve_quote",
+    "create_quote",
+    "execute_quote",
+    "get_quote",
+    "needs_human",
+    "quote_view",
+    "refuse_quote",
+]
+
+VIA_CONSOLE = "console"  # approved by the owner, signed in to the console (no API key)
 REFUSED = "refused"  # ``AgentQuote.status`` once the owner refused it
-
-# Asked when a quote has no approval and the MCP client can put a question to its user (elicitation):
-# returns True only when the human accepted.
-AskUser = Callable[[dict[str, Any]], Awaitable[bool]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def caller_of(principal: Principal) -> Caller:
-    return Caller(principal.account_id, principal.api_key_id, CALL_SOURCE, principal.plan_id)
-
-
-def how_to_approve(quote_id: str) -> list[str]:
-    return [
-        f"Ask the account owner to run `showfloor quotes approve {quote_id}` with another API key of the "
-        f"account (or POST /external/agent-quotes/{quote_id}/approve), then call execute_quote again;",
-        "or have the owner set a daily agent budget for this key "
-        "(`showfloor admin keys set-agent-budget KEY_ID --daily N`).",
-    ]
-
-
-# --- views -------------------------------------------------------------------------------------------
-
-
-def quote_view(quote: AgentQuote, now: datetime | None = None) -> dict[str, Any]:
-    now = now or utcnow()
-    status = quote.status
-    if status == "pending" and quote.expires_at <= now:
-        status = "expired"
-    detail = dict(quote.detail or {})
-    return {
-        "quote_id": quote.public_id,
-        "action": quote.action,
-        "params": quote.params,
-        "credits": quote.credits,
-        "allowed": bool(detail.pop("allowed", True)),
-        "reason_code": detail.pop("reason_code", OK),
-        "available_balance": detail.pop("available_balance", None),
-        "chargeable": detail,
-        "status": status,
-        "approved": quote.approved_via is not None,
-        "approved_via": quote.approved_via,
-        "created_at": quote.created_at.isoformat(),
-        "expires_at": quote.expires_at.isoformat(),
-        "charged": quote.charged,
-    }
-
-
-def _executed(quote: AgentQuote, *, replayed: bool) -> dict[str, Any]:
-    return {
-        "quote_id": quote.public_id,
-        "action": quote.action,
-        "status": "executed",
-        "replayed": replayed,
-        "credits_charged": quote.charged,
-        "approved_via": quote.approved_via,
-        "result": quote.result,
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
-# --- pricing -----------------------------------------------------------------------------------------
-
-
-class _DryRun(Exception):
-    def __init__(self, empty: bool) -> None:
-        self.empty = empty
-
-
-async def _lookup_is_empty(
-    db: Database, principal: Principal, action: AgentAction, params: dict[str, Any]
-) -> bool:
-    """Run the lookup exactly as execution would, then roll the transaction back: is the page empty?"""
-    try:
-        async with db.write() as session:
-            try:
-                result = await action.execute(session, caller_of(principal), parsed_params(action, params))
-            except InsufficientCredits:
-                raise _DryRun(False) from None
-            raise _DryRun(not result.get("items"))
-    except _DryRun as outcome:
-        return outcome.empty
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def _price(
-    db: Database, settings: Settings, principal: Principal, action: AgentAction, params: dict[str, Any]
-) -> tuple[Decision, int]:
-    async with db.read() as session:
-        decision = await price(
-            session, principal.account_id, action.name, params, CALL_SOURCE, settings.preview_limit
-        )
-        wallet = await open_wallet(session, principal.account_id, utcnow(), lock=False)
-    if decision.reason_code not in QUOTABLE:
-        raise _refusal(decision)
-    if action.lookup and decision.credits > 0 and await _lookup_is_empty(db, principal, action, params):
-        empty = {**decision.detail, "empty_result": True}
-        decision = Decision(True, 0, OK, decision.biz_code, empty)
-    return decision, wallet.available
-
-
-def _refusal(decision: Decision) -> DomainError:
-    detail = {"reason_code": decision.reason_code, **decision.detail}
-    message = str(decision.detail.get("message") or f"The action is not allowed ({decision.reason_code})")
-    if decision.reason_code == NOT_FOUND:
-        return NotFound(message if "message" in decision.detail else "Not found", **detail)
-    if decision.reason_code == INVALID_SUBJECT:
-        return InvalidRequest(message, **detail)
-    if decision.error is not None:
-        return decision.error
-    return ActionRefused(message, **detail)
-
-
-async def create_quote(
-    db: Database, settings: Settings, principal: Principal, action_name: str, raw_params: dict[str, Any]
-) -> dict[str, Any]:
-    """Price the action now and store a quote (free; nothing is reserved or spent)."""
-    if principal.api_key_id is None:
-        raise InvalidRequest("Agent quotes need an API key")
-    action = action_named(action_name)
-    params = canonical_params(action, raw_params)
-    decision, available = await _price(db, settings, principal, action, params)
-    now = utcnow()
-    detail = {
-        **_jsonable(decision.detail),
-        "allowed": decision.allowed,
-        "reason_code": decision.reason_code,
-        "available_balance": available,
-    }
-    if decision.reason_code == INSUFFICIENT_BALANCE:
-        detail |= {"requiredCredits": decision.credits, "availableCredits": available}
-    quote = AgentQuote(
-        public_id=f"q_{secrets.token_urlsafe(18)}",
-        account_id=principal.account_id,
-        api_key_id=principal.api_key_id,
-        action=action.name,
-        params=params,
-        credits=decision.credits,
-        detail=detail,
-        status="pending",
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.agent_quote_ttl_seconds),
-    )
-    async with db.write() as session:
-        session.add(quote)
-        await session.flush()
-    return quote_view(quote, now)
 
 
 # --- reading and approving ---------------------------------------------------------------------------
@@ -382,7 +241,7 @@ async def execute_quote(
     if quote.api_key_id != principal.api_key_id:
         raise QuoteOfAnotherKey(quote_id=quote.public_id)
     if quote.status == "executed":
-        return _executed(quote, replayed=True)
+        return executed_view(quote, replayed=True)
     _check_open(quote, now)
     via = _standing_approval(quote, budget, spent)
     if via is None and ask_user is not None and await ask_user(quote_view(quote, now)):
@@ -420,7 +279,7 @@ async def _run(
         stmt = select(AgentQuote).where(AgentQuote.id == quote_pk)
         quote = (await session.execute(for_update(session, stmt))).scalar_one()
         if quote.status == "executed":  # a concurrent execute of the same quote won
-            return _executed(quote, replayed=True)
+            return executed_view(quote, replayed=True)
         _check_open(quote, now)
         if via == VIA_BUDGET:
             budget = await key_budget(session, quote.api_key_id)
@@ -437,10 +296,12 @@ async def _run(
         decision = await price(
             session, principal.account_id, action.name, quote.params, CALL_SOURCE, settings.preview_limit
         )
-        if decision.reason_code == INSUFFICIENT_BALANCE:
-            raise _Reprice("The balance no longer covers the price")
         if decision.reason_code not in QUOTABLE:
-            raise _refusal(decision)
+            raise refusal(decision)
+        # A lookup's decision prices a non-empty page; whether this one is empty shows when it runs (the
+        # ledger refuses what cannot be paid, and the charge is checked against the quote below).
+        if not action.lookup and decision.reason_code == INSUFFICIENT_BALANCE:
+            raise _Reprice("The balance no longer covers the price")
         if not action.lookup and decision.credits > quote.credits:
             raise _Reprice(f"The price rose from {quote.credits} to {decision.credits} credits")
         mark = await _last_op_id(session, principal.account_id)
@@ -452,7 +313,7 @@ async def _run(
         if charged > quote.credits:  # never more than was approved: roll the whole unit back
             raise _Reprice(f"Execution would charge {charged} credits, the quote said {quote.credits}")
         quote.status, quote.executed_at, quote.charged = "executed", now, charged
-        quote.result = _jsonable(result)
+        quote.result = jsonable(result)
         if quote.approved_via is None:
             quote.approved_via, quote.approved_at = via, now
-        return _executed(quote, replayed=False)
+        return executed_view(quote, replayed=False)

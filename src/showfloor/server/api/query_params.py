@@ -33,6 +33,12 @@ def _scalar_query_params(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
     return table
 
 
+def index_scalar_query_params(app: FastAPI) -> None:
+    """Build the table at start-up: it reads the whole OpenAPI document (over a second of CPU), which must
+    not fall on a customer's first request to each server process."""
+    app.state.scalar_query_params = _scalar_query_params(app)
+
+
 async def reject_repeated_scalars(request: Request) -> None:
     route = request.scope.get("route")
     template = getattr(route, "path", None)

@@ -175,7 +175,7 @@ class _Precheck:
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is blank"})
         wallet = await self.wallet()
         d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
-        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+        return _with_detail(await self.with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
     async def search_personnel_events_by_name(self, params: dict[str, Any]) -> Decision:
         name = _text_param(params, "person_name")
@@ -201,7 +201,7 @@ class _Precheck:
             return Decision(False, 0, INVALID_SUBJECT, detail={"message": "params.company_name is required"})
         wallet = await self.wallet()
         d = decide_search(Action.EXHIBITOR_COMPANY_SEARCH, self.call_source, wallet.prices)
-        return _with_detail(with_funds(d, wallet), {"charged_only_when_non_empty": True})
+        return _with_detail(await self.with_funds(d, wallet), {"charged_only_when_non_empty": True})
 
     async def unlock_linkedin_activity(self, params: dict[str, Any]) -> Decision:
         raw = params.get("personnel_ids")
@@ -226,7 +226,7 @@ class _Precheck:
             "unit_credits": wallet.prices[Action.LINKEDIN_ACTIVITY],
         }
         return _with_detail(
-            with_funds(decide_linkedin(wallet, len(new_rows), self.call_source), wallet), detail
+            await self.with_funds(decide_linkedin(wallet, len(new_rows), self.call_source), wallet), detail
         )
 
     async def integration(self, params: dict[str, Any]) -> Decision:
