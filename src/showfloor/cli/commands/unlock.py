@@ -4,6 +4,7 @@ task with a progress bar that starts only after the answer (``tasks.watch``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +29,7 @@ from showfloor.cli.commands.tasks import (
     watch,
 )
 from showfloor.cli.output import EXIT_PENDING, Output, reporting_errors
-from showfloor.client import ReconciliationReport
+from showfloor.client import Client, Quote, ReconciliationReport
 from showfloor.client._reconcile import Kind, with_task
 
 app = typer.Typer(help="Spend credits to unlock events and contacts.", no_args_is_help=True)
@@ -42,26 +43,42 @@ def _balance_after(result: Any) -> str:
     return n(total) if isinstance(total, int) else "?"
 
 
+def _unlock_layer(
+    what: str,
+    event_id: str,
+    unlock: Callable[[Client, str, Callable[[Quote], bool]], Any],
+    yes: bool,
+    as_json: bool,
+    api_key: str | None,
+    base_url: str | None,
+) -> tuple[Output, str, Any]:
+    """Quote, confirm and unlock one of an event's layers; returns the output, the target's label and the
+    result (already printed as JSON with ``--json``)."""
+    out = Output(as_json)
+    require_consent_possible(out, yes)
+    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
+        target = client.events.get(event_id)
+        label = f"{what}{target.name} ({target.eventId or target.id})"
+        result = unlock(client, event_id, confirmer(out, label, yes))
+    out.emit(result)
+    if not as_json and result.alreadyUnlocked:
+        out.out.print(f"Already unlocked: {label}; nothing charged.")
+    return out, label, result
+
+
 @app.command("event", help=f"Unlock an event's full exhibitor and personnel lists (charged once per account). "
               f"{price_help('event_unlock')}")  # fmt: skip
 def event(
     event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:  # fmt: skip
-    out = Output(as_json)
-    require_consent_possible(out, yes)
-    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        target = client.events.get(event_id)
-        label = f"event {target.name} ({target.eventId or target.id})"
-        result = client.events.unlock(event_id, confirm=confirmer(out, label, yes))
-    out.emit(result)
-    if not as_json:
-        if result.alreadyUnlocked:
-            out.out.print(f"Already unlocked: {label}; nothing charged.")
-        else:
-            out.out.print(
-                f"Unlocked {label}: {n(result.creditsUsed)} credits used, balance now {_balance_after(result)}."
-            )
+    out, label, result = _unlock_layer(
+        "event ", event_id, lambda c, e, ok: c.events.unlock(e, confirm=ok), yes, as_json, api_key, base_url
+    )
+    if not as_json and not result.alreadyUnlocked:
+        out.out.print(
+            f"Unlocked {label}: {n(result.creditsUsed)} credits used, balance now {_balance_after(result)}."
+        )
 
 
 @app.command("visitors", help=f"Unlock an event's visitor layer (the event must be unlocked first). "
@@ -70,20 +87,14 @@ def visitors(
     event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:  # fmt: skip
-    out = Output(as_json)
-    require_consent_possible(out, yes)
-    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        target = client.events.get(event_id)
-        label = f"visitors of event {target.name} ({target.eventId or target.id})"
-        result = client.events.unlock_visitors(event_id, confirm=confirmer(out, label, yes))
-    out.emit(result)
-    if not as_json:
-        if result.alreadyUnlocked:
-            out.out.print(f"Already unlocked: {label}; nothing charged.")
-        else:
-            out.out.print(
-                f"Unlocked {label}: {n(result.creditsSpent)} credits used, balance now {_balance_after(result)}."
-            )
+    out, label, result = _unlock_layer(
+        "visitors of event ", event_id, lambda c, e, ok: c.events.unlock_visitors(e, confirm=ok),
+        yes, as_json, api_key, base_url,
+    )  # fmt: skip
+    if not as_json and not result.alreadyUnlocked:
+        out.out.print(
+            f"Unlocked {label}: {n(result.creditsSpent)} credits used, balance now {_balance_after(result)}."
+        )
 
 
 @app.command("full-access", help="Unlock an event and its visitor layer in one step (what is already "
@@ -94,17 +105,11 @@ def full_access(
     event_id: EventArg, yes: YesOpt = False, as_json: JsonOpt = False, api_key: ApiKeyOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:  # fmt: skip
-    out = Output(as_json)
-    require_consent_possible(out, yes)
-    with reporting_errors(out, base_url), make_client(api_key, base_url) as client:
-        target = client.events.get(event_id)
-        label = f"full access to event {target.name} ({target.eventId or target.id})"
-        result = client.events.unlock_full_access(event_id, confirm=confirmer(out, label, yes))
-    out.emit(result)
-    if not as_json:
-        if result.alreadyUnlocked:
-            out.out.print(f"Already unlocked: {label}; nothing charged.")
-            return
+    out, label, result = _unlock_layer(
+        "full access to event ", event_id, lambda c, e, ok: c.events.unlock_full_access(e, confirm=ok),
+        yes, as_json, api_key, base_url,
+    )  # fmt: skip
+    if not as_json and not result.alreadyUnlocked:
         skipped = " (no visitor data: visitor layer skipped)" if result.visitorSkipped else ""
         out.out.print(
             f"Unlocked {label}{skipped}: {n(result.totalCreditsUsed)} credits used, "
