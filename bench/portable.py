@@ -19,21 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import statistics
-import time
-import uuid
-from collections.abc import Awaitable, Callable
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
-import asyncpg
 from sqlalchemy import insert, select
 
 from showfloor.server.accounts import service as accounts
 from showfloor.server.catalog.search import indexed_tsquery
-from showfloor.server.db.engine import make_engine
-from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import service as ledger
 from showfloor.server.lookups.service import company_page_in_one_statement, company_page_portably
@@ -41,22 +35,12 @@ from showfloor.server.models import Event, EventExhibitor, Exhibitor, Personnel
 from showfloor.server.unlocks import service
 from showfloor.server.unlocks.claim import claim_in_one_statement, claim_portably
 
+sys.path.insert(0, str(Path(__file__).parent))
+from scratch import Op, compare, scratch_database
+
 BATCH = 2000  # the API's per-submission limit
 COMPANIES = 2000
 WORDS = ["Global", "Acme", "North", "Blue", "Delta", "Summit", "Prime", "Vertex", "Harbor", "Nova"]
-Op = Callable[[int], Awaitable[None]]
-
-
-def url_for(admin_dsn: str, dbname: str) -> str:
-    return admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{dbname}"
-
-
-async def admin(admin_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def seed_claimable(db: Database, items: int) -> None:
@@ -136,15 +120,6 @@ def page_op(db: Database, keywords: list[str], portable: bool) -> Op:
     return op
 
 
-async def timed(n: int, op: Op) -> tuple[float, float]:
-    """Wall and client-CPU microseconds per operation over ``n`` operations."""
-    await op(0)
-    cpu, wall = time.process_time(), time.perf_counter()
-    for i in range(n):
-        await op(i)
-    return (time.perf_counter() - wall) / n * 1e6, (time.process_time() - cpu) / n * 1e6
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -155,11 +130,7 @@ async def main() -> None:
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     rng = random.Random(2027)
-    name = f"showfloor_bench_portable_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await admin(args.pg_dsn, f'CREATE DATABASE "{name}"')
-    db = Database(make_engine(url_for(args.pg_dsn, name)))
-    try:
-        await upgrade(db.engine)
+    async with scratch_database(args.pg_dsn, "portable") as db:
         # Every claim (warm-ups included) takes ``--claim`` fresh items.
         await seed_claimable(db, 2 * args.rounds * (args.ops + 1) * args.claim)
         keywords = [k for k in await seed_companies(db, rng) if indexed_tsquery(k) is not None]
@@ -167,24 +138,7 @@ async def main() -> None:
             f"claim {args.claim}": (claim_op(db, args.claim, False), claim_op(db, args.claim, True)),
             "company page": (page_op(db, keywords, False), page_op(db, keywords, True)),
         }
-        print(f"{args.ops} operations per cell, {args.rounds} alternating rounds (median), "
-              f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-        print(f"{'operation':14} {'fast wall µs':>13} {'portable wall µs':>17} {'wall ratio':>10} "
-              f"{'fast cpu µs':>12} {'portable cpu µs':>16} {'cpu ratio':>9}")  # fmt: skip
-        for label, (fast_op, portable_op) in cells.items():
-            fast, portable = [], []
-            for _ in range(args.rounds):
-                fast.append(await timed(args.ops, fast_op))
-                portable.append(await timed(args.ops, portable_op))
-            f_wall, p_wall = statistics.median(w for w, _ in fast), statistics.median(w for w, _ in portable)
-            f_cpu, p_cpu = statistics.median(c for _, c in fast), statistics.median(c for _, c in portable)
-            print(
-                f"{label:14} {f_wall:13.0f} {p_wall:17.0f} {f_wall / p_wall:10.2f} "
-                f"{f_cpu:12.0f} {p_cpu:16.0f} {f_cpu / p_cpu:9.2f}"
-            )
-    finally:
-        await db.dispose()
-        await admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await compare(cells, ("fast", "portable"), args.rounds, args.ops)
 
 
 if __name__ == "__main__":

@@ -16,36 +16,25 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import insert
 
 from showfloor.server.access import unlock as event_unlock
 from showfloor.server.accounts import service as accounts
-from showfloor.server.db.engine import make_engine
-from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.prepared import PreparedQuery
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import balance, pricing
 from showfloor.server.ledger import service as ledger
 from showfloor.server.models import Event
 
-
-def url_for(admin_dsn: str, dbname: str) -> str:
-    return admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{dbname}"
-
-
-async def admin(admin_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+sys.path.insert(0, str(Path(__file__).parent))
+from scratch import scratch_database
 
 
 async def seed(db: Database) -> dict[str, dict[str, Any]]:
@@ -99,11 +88,7 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"showfloor_bench_prepared_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await admin(args.pg_dsn, f'CREATE DATABASE "{name}"')
-    db = Database(make_engine(url_for(args.pg_dsn, name)))
-    try:
-        await upgrade(db.engine)
+    async with scratch_database(args.pg_dsn, "prepared") as db:
         params = await seed(db)
         print(
             f"{args.queries} queries per cell, {args.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}"
@@ -124,9 +109,6 @@ async def main() -> None:
             print(
                 f"{label:16} {p_cpu:16.0f} {e_cpu:15.0f} {p_cpu / e_cpu:9.2f} {p_wall:17.0f} {e_wall:16.0f}"
             )
-    finally:
-        await db.dispose()
-        await admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _execute(session: Any, query: PreparedQuery, values: dict[str, Any]) -> list[Any]:

@@ -20,36 +20,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
-import time
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-
-import asyncpg
+from pathlib import Path
 
 from showfloor.server.accounts import service as accounts
-from showfloor.server.db.engine import make_engine
-from showfloor.server.db.migrate import upgrade
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import functions, holds, spending
 from showfloor.server.ledger import service as ledger
 from showfloor.server.ledger.types import ChargeContext, HoldSettlement
 
-Op = Callable[[Database, int, str], Awaitable[None]]
+sys.path.insert(0, str(Path(__file__).parent))
+from scratch import Op, compare, scratch_database
 
-
-def url_for(admin_dsn: str, dbname: str) -> str:
-    return admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{dbname}"
-
-
-async def admin(admin_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+# One way of doing the operation: the database, the account, a fresh op key.
+Twin = Callable[[Database, int, str], Awaitable[None]]
 
 
 async def new_account(db: Database) -> int:
@@ -75,7 +62,7 @@ async def debit_python(db: Database, account_id: int, key: str) -> None:
         await spending.spend(session, "debit", ChargeContext(account_id), 7, key, datetime.now(UTC))
 
 
-def hold_and_settle(captures: int, python: bool) -> Op:
+def hold_and_settle(captures: int, python: bool) -> Twin:
     """A hold of ``captures`` credits, then one capture per item and the final release."""
 
     async def run(db: Database, account_id: int, key: str) -> None:
@@ -83,11 +70,11 @@ def hold_and_settle(captures: int, python: bool) -> Op:
         ctx = ChargeContext(account_id)
         async with db.write() as session:
             if python:
-                _, hold_id = await spending.spend(session, "hold", ctx, captures + 1, key, now)
+                hold_id = (await spending.spend(session, "hold", ctx, captures + 1, key, now))[1]
             else:
-                _, hold_id = await functions.spend(
-                    session, "hold", ctx, captures + 1, key, now, account_locked=False
-                )
+                hold_id = (
+                    await functions.spend(session, "hold", ctx, captures + 1, key, now, account_locked=False)
+                )[1]
         assert hold_id is not None
         settlements = [HoldSettlement("capture", 1, f"{key}:c{i}") for i in range(captures)]
         settlements.append(HoldSettlement("release", None, f"{key}:final"))
@@ -100,14 +87,14 @@ def hold_and_settle(captures: int, python: bool) -> Op:
     return run
 
 
-async def timed(db: Database, account_id: int, n: int, op: Op) -> tuple[float, float]:
-    """Wall and client-CPU microseconds per operation over ``n`` operations."""
+def as_op(db: Database, account_id: int, twin: Twin) -> Op:
+    """The twin as a numbered operation, each call with an op key of its own."""
     tag = uuid.uuid4().hex[:8]
-    await op(db, account_id, f"warm-{tag}")
-    cpu, wall = time.process_time(), time.perf_counter()
-    for i in range(n):
-        await op(db, account_id, f"{tag}-{i}")
-    return (time.perf_counter() - wall) / n * 1e6, (time.process_time() - cpu) / n * 1e6
+
+    async def op(n: int) -> None:
+        await twin(db, account_id, f"{tag}-{n}")
+
+    return op
 
 
 async def main() -> None:
@@ -119,39 +106,17 @@ async def main() -> None:
     parser.add_argument("--captures", type=int, default=32, help="captures per settled hold")
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"showfloor_bench_twins_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await admin(args.pg_dsn, f'CREATE DATABASE "{name}"')
-    db = Database(make_engine(url_for(args.pg_dsn, name)))
-    cells: dict[str, tuple[Op, Op]] = {
-        "debit": (debit_sql, debit_python),
-        f"hold + settle {args.captures}": (
-            hold_and_settle(args.captures, python=False),
-            hold_and_settle(args.captures, python=True),
-        ),
-    }
-    try:
-        await upgrade(db.engine)
-        account_id = await new_account(db)
-        print(f"{args.ops} operations per cell, {args.rounds} alternating rounds (median), "
-              f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-        print(f"{'operation':18} {'SQL wall µs':>12} {'Python wall µs':>15} {'wall ratio':>10} "
-              f"{'SQL cpu µs':>11} {'Python cpu µs':>14} {'cpu ratio':>9}")  # fmt: skip
-        for label, (sql_op, python_op) in cells.items():
-            sql_runs, python_runs = [], []
-            for _ in range(args.rounds):
-                sql_runs.append(await timed(db, account_id, args.ops, sql_op))
-                python_runs.append(await timed(db, account_id, args.ops, python_op))
-            s_wall = statistics.median(w for w, _ in sql_runs)
-            p_wall = statistics.median(w for w, _ in python_runs)
-            s_cpu = statistics.median(c for _, c in sql_runs)
-            p_cpu = statistics.median(c for _, c in python_runs)
-            print(
-                f"{label:18} {s_wall:12.0f} {p_wall:15.0f} {s_wall / p_wall:10.2f} "
-                f"{s_cpu:11.0f} {p_cpu:14.0f} {s_cpu / p_cpu:9.2f}"
-            )
-    finally:
-        await db.dispose()
-        await admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(args.pg_dsn, "twins") as db:
+        account = await new_account(db)
+        twins: dict[str, tuple[Twin, Twin]] = {
+            "debit": (debit_sql, debit_python),
+            f"hold + settle {args.captures}": (
+                hold_and_settle(args.captures, python=False),
+                hold_and_settle(args.captures, python=True),
+            ),
+        }
+        cells = {label: (as_op(db, account, a), as_op(db, account, b)) for label, (a, b) in twins.items()}
+        await compare(cells, ("SQL", "Python"), args.rounds, args.ops)
 
 
 if __name__ == "__main__":
