@@ -77,3 +77,21 @@ def test_readme_opens_with_the_two_commands_and_mentions_port() -> None:
     commands = [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip()]
     assert commands == ["make demo", "make test"]
     assert "PORT=" in readme and "export SHOWFLOOR_API_KEY" in readme
+
+
+def test_the_quickstart_uses_the_ids_the_demo_prints(tmp_path: Path) -> None:
+    """docs/quickstart.md is followed literally against `make demo`: its ids are the demo data's own
+    (the default seed), the same the banner prints."""
+    assert admin(tmp_path, "migrate").returncode == 0
+    loaded = admin(tmp_path, "demo-data")
+    assert loaded.returncode == 0, loaded.stderr
+    banner = admin(tmp_path, "demo-setup").stdout
+    event = re.search(r"showfloor events show (\S+)", banner)
+    company = re.search(r'showfloor contacts search "([^"]+)"', banner)
+    people = re.search(r"showfloor unlock contacts --event \S+((?: \d+)+)\s*$", banner, re.M)
+    assert event and company and people, banner
+    quickstart = (REPO_ROOT / "docs" / "quickstart.md").read_text()
+    assert f"showfloor events show {event.group(1)}" in quickstart
+    assert f'"{company.group(1)}"' in quickstart
+    assert " ".join(people.group(1).split()) in quickstart
+    assert "E123456" not in quickstart
