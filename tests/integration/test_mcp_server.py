@@ -56,6 +56,11 @@ async def test_tools_are_listed_with_schemas_and_hints(
         "search_personnel_events_by_name",
         "unlock_linkedin_activity",
     }
+    # Every action's parameters are in the quote tool's schema, not only in its description.
+    shapes = listed["quote"].input_schema["properties"]["params"]["anyOf"]
+    fields = {name for shape in shapes for name in shape["properties"]}
+    assert {"event_id", "personnel_ids", "company_name", "person_name", "date_start_from"} <= fields
+    assert any("unlock_contact_phones" in shape["title"] for shape in shapes)
 
 
 async def test_reads_are_free_and_show_the_unlock_price(

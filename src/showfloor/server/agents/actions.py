@@ -192,3 +192,17 @@ def canonical_params(action: AgentAction, raw: dict[str, Any]) -> dict[str, Any]
 
 def parsed_params(action: AgentAction, stored: dict[str, Any]) -> Any:
     return action.params.model_validate(stored)
+
+
+def params_schema() -> dict[str, Any]:
+    """The JSON schema of the quote tool's ``params``: one alternative per parameter shape, titled with
+    the actions that take it, so an agent sees every field (the action's own model validates them)."""
+    users: dict[type[_Params], list[str]] = {}
+    for action in ACTIONS.values():
+        users.setdefault(action.params, []).append(action.name)
+    return {
+        "anyOf": [
+            {**model.model_json_schema(), "title": "params of " + ", ".join(names)}
+            for model, names in users.items()
+        ]
+    }

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.accounts.service import Principal
 from showfloor.server.agents import quotes
-from showfloor.server.agents.actions import ACTIONS
+from showfloor.server.agents.actions import ACTIONS, params_schema
 from showfloor.server.agents.mcp_http import PRINCIPAL_STATE
 from showfloor.server.catalog import events as catalog_events
 from showfloor.server.catalog.contacts import ContactSearch, search_contacts
@@ -331,7 +331,11 @@ def build_mcp_server(runtime: Runtime, principal_of: PrincipalSource = request_p
         ctx: Context,
         action: Annotated[ActionName, Field(description="The paid action to price.")],
         params: Annotated[
-            dict[str, Any], Field(description="The action's parameters (see the description).")
+            dict[str, Any],
+            Field(
+                description="The action's parameters (see the description).",
+                json_schema_extra=params_schema(),
+            ),
         ],
     ) -> dict[str, Any]:
         principal = await who(ctx)

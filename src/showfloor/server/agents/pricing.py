@@ -49,7 +49,8 @@ def caller_of(principal: Principal) -> Caller:
 def how_to_approve(quote_id: str) -> list[str]:
     return [
         f"Ask the account owner to run `showfloor quotes approve {quote_id}` with another API key of the "
-        f"account (or POST /external/agent-quotes/{quote_id}/approve), then call execute_quote again;",
+        f"account (or POST /external/agent-quotes/{quote_id}/approve), or to approve it in the console at "
+        f"/console/approvals/{quote_id}, then call execute_quote again;",
         "or have the owner set a daily agent budget for this key "
         "(`showfloor admin keys set-agent-budget KEY_ID --daily N`).",
     ]
