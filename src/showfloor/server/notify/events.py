@@ -7,13 +7,16 @@ to the account's webhook endpoints and delivers them with no transaction open.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from showfloor.server.db.prepared import PreparedQuery, flush_pending
 from showfloor.server.models import OutboxEvent
 
 CREDITS_GRANTED = "credits.granted"
@@ -43,6 +46,27 @@ def new_event_id() -> str:
     return f"evt_{secrets.token_hex(16)}"
 
 
+def _insert(dedup: bool) -> PreparedQuery:
+    """The outbox insert, built once per form: every paid action writes one, so it skips SQLAlchemy's
+    per-execution statement machinery (AGENTS.md, prepared queries). With a dedup key a repeat writes
+    nothing (``ON CONFLICT DO NOTHING``, each dialect's own construct)."""
+    values: dict[str, Any] = {
+        name: bindparam(name)
+        for name in ("public_id", "account_id", "type", "payload", "dedup_key", "created_at")
+    }
+
+    def build(insert: Any) -> Any:
+        stmt = insert(OutboxEvent).values(**values)
+        if dedup:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["account_id", "dedup_key"])
+        return stmt.returning(OutboxEvent.id)
+
+    return PreparedQuery(build(postgresql.insert), sqlite=build(sqlite.insert))
+
+
+_INSERT = {False: _insert(False), True: _insert(True)}
+
+
 async def emit(
     session: AsyncSession,
     account_id: int,
@@ -61,7 +85,7 @@ async def emit(
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     public_id = new_event_id()
-    values = {
+    values: dict[str, Any] = {
         "public_id": public_id,
         "account_id": account_id,
         "type": event_type,
@@ -69,9 +93,8 @@ async def emit(
         "dedup_key": dedup_key,
         "created_at": now or datetime.now(UTC),
     }
-    dialect_insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    stmt = dialect_insert(OutboxEvent).values(**values)
-    if dedup_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["account_id", "dedup_key"])
-    written = await session.execute(stmt.returning(OutboxEvent.id))
-    return public_id if written.first() is not None else None
+    if session.get_bind().dialect.name == "postgresql":
+        await flush_pending(session)  # the insert bypasses the unit of work
+        values["payload"] = json.dumps(data)  # the prepared path sends JSON as text (no type processing)
+    written = await _INSERT[dedup_key is not None].first(session, values)
+    return public_id if written is not None else None
