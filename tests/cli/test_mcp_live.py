@@ -85,7 +85,7 @@ async def test_owner_approves_with_the_cli_and_another_key(cli_server: LiveServe
         assert shown.returncode == 0 and json.loads(shown.stdout)["approved"] is False
         approved = quotes_cli(cli_server, owner_key, "approve", quote["quote_id"], "--yes", "--json")
         assert approved.returncode == 0, approved.stderr
-        assert json.loads(approved.stdout)["approved_via"] == "key"
+        assert json.loads(approved.stdout)["approvedVia"] == "key"  # CLI JSON is camelCase
 
         done = ok(await client.call_tool("execute_quote", {"quote_id": quote["quote_id"]}))
         assert done["approved_via"] == "key" and done["credits_charged"] == 2000

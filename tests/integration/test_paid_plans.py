@@ -29,7 +29,9 @@ async def test_plan_prices_drive_semantics_precheck_and_charges(
     assert listed["pro"]["event_unlock"] == 1200 and listed["pro"]["visitor_unlock"] == 3000
     assert listed["(default)"]["event_unlock"] == 2000
     bad = admin(db_url, "plans", "set-price", "--plan", "pro", "--action", "nope", "--credits", "1")
-    assert bad.returncode == 1 and "Unknown action" in " ".join(bad.stderr.split()), bad.stderr
+    assert bad.returncode == 2 and "unknown action 'nope'" in " ".join(bad.stderr.split()), (
+        bad.stderr
+    )  # usage
 
     await give(db, account.id, 1300)
     event = await event_with(db)
