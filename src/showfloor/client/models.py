@@ -134,29 +134,21 @@ class PreviewTruncation(Model):
     message: str | None = None
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
-    return value if isinstance(value, dict) else {}
-
-
-def preview_truncation(semantics: Any) -> PreviewTruncation | None:
+def preview_truncation(semantics: Semantics | None) -> PreviewTruncation | None:
     """``semantics`` → the truncation it describes, or ``None`` when every matching item is accessible."""
-    body = _as_dict(semantics)
-    counts, unlock = _as_dict(body.get("counts")), _as_dict(body.get("unlock"))
-    state, guidance = _as_dict(body.get("pageState")), _as_dict(body.get("guidance"))
-    if not unlock.get("requiredForMoreResults") or not counts:
+    if semantics is None or not semantics.truncated:
         return None
+    counts, state = semantics.counts, semantics.pageState
     return PreviewTruncation(
-        actual_total=int(counts.get("actualTotal") or 0),
-        visible_total=int(counts.get("visibleTotal") or 0),
-        remaining_locked=int(counts.get("remainingLockedCount") or 0),
-        accessible=bool(state.get("accessible", True)),
-        requested_page=state.get("requestedPage"),
-        max_accessible_page=state.get("maxAccessiblePage"),
-        unlock_action_type=unlock.get("actionType"),
-        unlock_credits=unlock.get("credits"),
-        message=guidance.get("message"),
+        actual_total=counts.actualTotal,
+        visible_total=counts.visibleTotal,
+        remaining_locked=counts.remainingLockedCount,
+        accessible=state.accessible,
+        requested_page=state.requestedPage,
+        max_accessible_page=state.maxAccessiblePage,
+        unlock_action_type=semantics.unlock.actionType,
+        unlock_credits=semantics.unlock.credits,
+        message=semantics.guidance.message or None,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from showfloor.server.api.deps import DB, AppSettings
 from showfloor.server.api.ratelimit import RateLimiter
@@ -35,6 +36,6 @@ async def readyz(db: DB, settings: AppSettings, request: Request) -> JSONRespons
     try:
         async with db.read() as session:
             workers = (await worker_status(session, settings.worker_heartbeat_seconds)).to_api()
-    except Exception:  # e.g. an older schema: readiness is about the database answering
+    except SQLAlchemyError:  # e.g. an older schema: readiness is about the database answering
         workers = {"status": "unknown"}
     return JSONResponse({"status": "ready", **redis, "unlockWorkers": workers})
