@@ -104,6 +104,8 @@ class UnlockWorker:
         waiting to be settled)."""
         stop = stop or asyncio.Event()
         inflight: set[asyncio.Task[None]] = set()
+        # Watched beside the provider calls: a stop must not wait for the slowest call in flight.
+        stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
                 claimed: list[ClaimedItem] = []
@@ -130,8 +132,10 @@ class UnlockWorker:
                 timeout = None if claimed and free > 0 else self.poll_seconds
                 if free <= 0 and not inflight:
                     timeout = 0.01
-                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                done, _ = await asyncio.wait(
+                    waiting | {stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done - {stopping}:
                     inflight.discard(task)
                     task.result()
             for task in inflight:  # stopping: calls in flight are abandoned (their leases expire) …
@@ -141,6 +145,9 @@ class UnlockWorker:
                 self._arrived.set()
                 await self._settler
         finally:
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
             for task in inflight:
                 task.cancel()
             for task in inflight:
