@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from showfloor.server.access import unlock as event_unlock
 from showfloor.server.db.uow import Database
@@ -24,6 +24,7 @@ from showfloor.server.errors import (
 from showfloor.server.ledger import service, spend_caps
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.models import ApiKeySpendCounter, OutboxEvent
+from showfloor.server.notify import hooks as notify_hooks
 from showfloor.server.paid.decision import Caller
 from tests.conftest import AccountFixture, new_account
 from tests.integration.paid_support import debits, event_with, give
@@ -347,3 +348,48 @@ async def test_fifty_concurrent_holds_debits_and_releases_keep_the_counter_exact
     assert spent == 30 * results[10:].count("ok")
     assert results[:10] == ["ok"] * 10
     await assert_reconciles(pg_db)
+
+
+async def _waits_on_a_lock(db: Database, except_pid: int) -> bool:
+    async with db.read() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> :me"
+            ),
+            {"me": except_pid},
+        )
+    return bool(waiting)
+
+
+async def test_a_refusals_event_waits_for_the_account_lock_instead_of_deadlocking(
+    pg_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A spend that reaches the cap writes ``spend_cap.reached`` under the account lock; a refusal writes
+    the same deduplicated event after its unit rolled back. Written without the account lock, the
+    refusal's row took the dedup key and then waited (its foreign key) for the account row the spend
+    held, while the spend waited for that key: a deadlock (seen once in the concurrent test above)."""
+    acct = await new_account(pg_db)
+    await fund(pg_db, acct.id)
+    refusal = SpendCapExceeded(cap=100, period="day", spent=100, required=30)
+    async with pg_db.write() as spender:
+        await service.lock_account(spender, acct.id)  # a spend in progress
+        me = int(await spender.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+        async def refused_unit() -> None:
+            with pytest.raises(SpendCapExceeded):
+                async with pg_db.write() as session:
+                    service._cap_refused(session, ctx(acct), refusal, T0)
+                    raise refusal
+
+        refused = asyncio.create_task(refused_unit())
+        while not await _waits_on_a_lock(pg_db, me):  # the refusal's follow-up is now blocked
+            assert not refused.done(), refused.exception()
+            await asyncio.sleep(0.02)
+        start = spend_caps.period_start("day", T0)
+        await notify_hooks.spend_cap_reached(spender, acct.id, acct.key_id, "day", start, 100, 100, None, T0)
+    await asyncio.wait_for(refused, 30)
+    failed = [r for r in caplog.records if "follow-up" in r.getMessage()]
+    assert failed == []  # before the fix: "deadlock detected" in one of the two (here the follow-up)
+    events = await cap_events(pg_db)
+    assert len(events) == 1 and events[0]["refused"] is False  # the spend's, written first

@@ -111,6 +111,10 @@ def _cap_refused(session: AsyncSession, ctx: ChargeContext, refusal: SpendCapExc
     key_id, start = ctx.api_key_id, spend_caps.period_start(refusal.period, now)
 
     async def emit(session: AsyncSession) -> None:
+        # The account lock first, as every spend takes it: a spend that reaches the cap writes the same
+        # deduplicated event under that lock, and the outbox row's foreign key waits for the account row,
+        # so writing the event unlocked could deadlock with it.
+        await lock_account_row(session, ctx.account_id)
         await notify_hooks.spend_cap_reached(
             session, ctx.account_id, key_id, refusal.period, start, refusal.cap, refusal.spent,
             refusal.required, now,
