@@ -4,9 +4,10 @@
 
 For the hot fixed queries of the request path (the API-key lookup, the balance's grants, the account's
 plan prices, an event with the account's layers), runs each ``--queries`` times in read units on
-PostgreSQL, alternating rounds of ``PreparedQuery.all`` and ``session.execute`` of the very same Core
-statement, and prints the client CPU (``time.process_time``) and wall time per query of each, and their
-ratio. One client, one query at a time, so the figure is the Python cost per query, not queueing; the
+PostgreSQL, alternating rounds of ``PreparedQuery.all`` (straight to asyncpg), the same compiled statement
+through SQLAlchemy's DB-API cursor (the route of a write unit's first statement, which begins the
+transaction) and ``session.execute`` of the very same Core statement, and prints the client CPU
+(``time.process_time``) and wall time per query of each, and the ratios. One client, one query at a time, so the figure is the Python cost per query, not queueing; the
 server's work is the same on both paths. Creates its own database and drops it. Not a test.
 """
 
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.util import greenlet_spawn
 
 from showfloor.server.access import unlock as event_unlock
 from showfloor.server.accounts import service as accounts
+from showfloor.server.db import prepared as prepared_module
 from showfloor.server.db.prepared import PreparedQuery
 from showfloor.server.db.uow import Database
 from showfloor.server.ledger import balance, pricing
@@ -93,26 +96,44 @@ async def main() -> None:
         print(
             f"{args.queries} queries per cell, {args.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}"
         )
-        print(f"{'query':16} {'prepared cpu µs':>16} {'execute cpu µs':>15} {'cpu ratio':>9} "
-              f"{'prepared wall µs':>17} {'execute wall µs':>16}")  # fmt: skip
+        print(f"{'query':16} {'prepared cpu µs':>16} {'cursor cpu µs':>14} {'execute cpu µs':>15} "
+              f"{'vs cursor':>9} {'vs execute':>10} {'prepared wall µs':>17} {'execute wall µs':>16}")  # fmt: skip
         for label, query in QUERIES.items():
             values = params[label]
             prepared: list[tuple[float, float]] = []
+            cursor: list[tuple[float, float]] = []
             plain: list[tuple[float, float]] = []
             for _ in range(args.rounds):
                 prepared.append(await timed(db, args.queries, lambda s, q=query, v=values: q.all(s, v)))
+                cursor.append(await timed(db, args.queries, lambda s, q=query, v=values: _cursor(s, q, v)))
                 plain.append(await timed(db, args.queries, lambda s, q=query, v=values: _execute(s, q, v)))
             p_cpu = statistics.median(c for c, _ in prepared)
+            c_cpu = statistics.median(c for c, _ in cursor)
             e_cpu = statistics.median(c for c, _ in plain)
             p_wall = statistics.median(w for _, w in prepared)
             e_wall = statistics.median(w for _, w in plain)
-            print(
-                f"{label:16} {p_cpu:16.0f} {e_cpu:15.0f} {p_cpu / e_cpu:9.2f} {p_wall:17.0f} {e_wall:16.0f}"
-            )
+            print(f"{label:16} {p_cpu:16.0f} {c_cpu:14.0f} {e_cpu:15.0f} {p_cpu / c_cpu:9.2f} "
+                  f"{p_cpu / e_cpu:10.2f} {p_wall:17.0f} {e_wall:16.0f}")  # fmt: skip
 
 
 async def _execute(session: Any, query: PreparedQuery, values: dict[str, Any]) -> list[Any]:
     return [row._mapping for row in await session.execute(query.stmt, values)]
+
+
+# session → its DB-API connection, looked up once per unit as PreparedQuery does
+_CURSORS: dict[int, Any] = {}
+
+
+async def _cursor(session: Any, query: PreparedQuery, values: dict[str, Any]) -> list[Any]:
+    """The compiled statement through SQLAlchemy's DB-API cursor (``prepared._fetch``)."""
+    if id(session) not in _CURSORS:
+        _CURSORS.clear()
+        connection = await session.connection()
+        _CURSORS[id(session)] = (connection.dialect, (await connection.get_raw_connection()).dbapi_connection)
+    dialect, dbapi_connection = _CURSORS[id(session)]
+    sql, order, defaults = query._postgres_sql(dialect)
+    args = [values[name] if name in values else defaults[name] for name in order]
+    return await greenlet_spawn(prepared_module._fetch, dbapi_connection, sql, args)
 
 
 if __name__ == "__main__":

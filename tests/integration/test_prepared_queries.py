@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import BigInteger, bindparam, event, func, select, text
@@ -252,3 +253,68 @@ async def test_read_units_send_no_begin_and_write_units_do_on_postgres(pg_db: Da
         assert not [q for q in sent if q.startswith(("BEGIN", "COMMIT"))], sent
     finally:
         event.remove(pg_db.engine.sync_engine, "checkout", log_queries)
+
+
+def _sent_to_asyncpg() -> tuple[list[str], Any]:
+    """Statements that reached asyncpg's ``Connection.fetch`` directly (not through SQLAlchemy's cursor)."""
+    calls: list[str] = []
+    original = asyncpg.Connection.fetch
+
+    async def fetch(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    return calls, fetch
+
+
+async def test_a_write_units_first_query_begins_the_transaction_and_the_rest_go_straight_to_asyncpg(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two routes of a prepared query on PostgreSQL give the same rows in the same transaction: the
+    first statement of a write unit goes through the DB-API cursor (which begins the transaction), every
+    later one and every statement of a read unit straight to asyncpg."""
+    account_id = await _account_with_grants(pg_db)
+    calls, fetch = _sent_to_asyncpg()
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
+    async with pg_db.write() as session:
+        through_cursor = await GRANTS_OF.all(session, {"account_id": account_id})
+        assert calls == []
+        direct = await GRANTS_OF.all(session, {"account_id": account_id})
+        assert len(calls) == 1
+        in_transaction = await PreparedQuery(text("SELECT now() = statement_timestamp() AS fresh")).one(
+            session
+        )
+        plain = (await session.execute(GRANTS_OF.stmt, {"account_id": account_id})).all()
+    assert [dict(r) for r in through_cursor] == [dict(r) for r in direct] == [dict(r._mapping) for r in plain]
+    assert in_transaction["fresh"] is False  # now() is the transaction's start: the direct query ran in it
+    calls.clear()
+    async with pg_db.read() as session:
+        read = await GRANTS_OF.all(session, {"account_id": account_id})
+    assert len(calls) == 1 and [dict(r) for r in read] == [dict(r) for r in direct]
+
+
+async def test_a_direct_write_rolls_back_with_its_unit(pg_db: Database) -> None:
+    """A prepared write sent straight to asyncpg (the unit's second statement) is undone with the unit."""
+    account_id = await _account_with_grants(pg_db)
+    async with pg_db.write() as session:
+        event = await make_event(session, contact_count=3)
+    with pytest.raises(RuntimeError):
+        async with pg_db.write() as session:
+            await GRANTS_OF.all(session, {"account_id": account_id})  # begins the transaction
+            assert await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
+            raise RuntimeError("roll back")
+    async with pg_db.read() as session:
+        assert await unlocked_layers(session, account_id, event.id) == set()
+
+
+async def test_a_direct_statement_error_leaves_a_working_connection(pg_db: Database) -> None:
+    with pytest.raises(Exception) as caught:
+        async with pg_db.write() as session:
+            await BACKEND_PID.one(session)  # begins the transaction
+            await PreparedQuery(text("SELECT 1/0")).all(session)  # straight to asyncpg
+    assert not isinstance(caught.value, DatabaseUnavailable)
+    assert getattr(caught.value, "sqlstate", None) == "22012"  # division_by_zero, as the driver says
+    for _ in range(3):  # the pool's connections all work (the failed transaction was rolled back)
+        async with pg_db.write() as session:
+            assert (await PreparedQuery(text("SELECT 1 AS one")).one(session))["one"] == 1
+            assert (await PreparedQuery(text("SELECT 2 AS two")).one(session))["two"] == 2

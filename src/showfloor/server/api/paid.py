@@ -77,14 +77,17 @@ async def paid_request(
     if principal.mcp_only:
         raise McpOnlyKey()
     key = idem.validate_key(idempotency_key) if idempotency_key is not None else None
-    body = await request.body() if key is not None else b""
+    fingerprint = ""  # compared only between requests that carry the same key
+    if key is not None:
+        body = await request.body()
+        fingerprint = idem.fingerprint(
+            request.method, request.url.path, request.url.query, body, principal.account_id
+        )
     return PaidRequest(
         principal=principal,
         call_source=source,
         idempotency_key=key,
-        fingerprint=idem.fingerprint(
-            request.method, request.url.path, request.url.query, body, principal.account_id
-        ),
+        fingerprint=fingerprint,
         trace_id=request_id_of(request),
         response=response,
     )

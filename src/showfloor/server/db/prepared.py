@@ -3,10 +3,12 @@ database driver without SQLAlchemy's per-execution machinery (docs/benchmarks.md
 the figure and the command that measures it; AGENTS.md lists it among the kept fast paths).
 
 A ``PreparedQuery`` wraps one Core statement whose inputs are named ``bindparam``s. On PostgreSQL it is
-compiled once (to ``$1, $2, …`` SQL) and executed through the DB-API cursor of the unit of work's own
-connection, in the unit's transaction (the cursor begins it when the unit writes; read units run in
-autocommit, see ``uow.Database.read``); asyncpg prepares and caches the statement per connection. On
-SQLite it runs through the session as usual. Rows are read by column name on both: ``row["name"]``.
+compiled once (to ``$1, $2, …`` SQL) and sent on the unit of work's own connection, in the unit's
+transaction: straight to asyncpg (its public ``Connection.fetch``) when the connection is in autocommit
+(read units, see ``uow.Database.read``) or already inside the unit's transaction; otherwise — the first
+statement of a write unit — through the DB-API cursor, which begins the transaction the way SQLAlchemy
+does. asyncpg prepares and caches each statement per connection. On SQLite it runs through the session
+as usual. Rows are read by column name on both: ``row["name"]``.
 
 Limits, by design: no expanding ``IN`` parameters (use ``= ANY(:array)``), no type processing beyond
 what the driver does (our only custom type, ``UtcDateTime``, passes PostgreSQL's aware datetimes through).
@@ -17,10 +19,11 @@ A failure of the connection itself invalidates it in SQLAlchemy's pool and surfa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -32,9 +35,23 @@ Row = Mapping[str, Any]
 
 # SQLSTATE classes that mean "the database is not there" rather than "this statement is wrong".
 _OUTAGE_SQLSTATES = ("08", "57P", "53300")
-# ``session.info`` key: (transaction, DB-API connection) once a prepared query ran. A session keeps one
+# ``session.info`` key: the unit's ``_Bound`` connection once a prepared query ran. A session keeps one
 # connection for its whole transaction, so later queries of that transaction skip the look-up.
 _CONNECTION = "showfloor_dbapi_connection"
+
+
+@dataclass(frozen=True)
+class _Bound:
+    transaction: Any  # the session's transaction this connection serves
+    connection: AsyncConnection
+    dbapi_connection: Any  # SQLAlchemy's DB-API adapter (its cursor begins transactions)
+    driver: Any  # the asyncpg connection under it
+    autocommit: bool
+
+    def in_transaction(self) -> bool:
+        """Whether a statement sent straight to asyncpg runs where the unit expects: in autocommit, or
+        inside the transaction the adapter already began."""
+        return self.autocommit or bool(self.driver.is_in_transaction())
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -72,22 +89,31 @@ class PreparedQuery:
         params = params or {}
         bound = session.info.get(_CONNECTION)
         transaction = session.sync_session.get_transaction()
-        if bound is None or bound[0] is not transaction:
+        if bound is None or bound.transaction is not transaction:
             connection = await session.connection()
             if connection.dialect.name != "postgresql":
                 result = await session.execute(cast(Executable, self.sqlite_stmt), dict(params))
                 return [cast(Row, row._mapping) for row in result]
             raw = await connection.get_raw_connection()
-            bound = (transaction, connection, raw.dbapi_connection)
+            assert connection.sync_connection is not None  # an open connection of the session
+            isolation = connection.sync_connection.get_execution_options().get("isolation_level")
+            bound = _Bound(
+                transaction,
+                connection,
+                raw.dbapi_connection,
+                raw.driver_connection,
+                isolation == "AUTOCOMMIT",
+            )
             session.info[_CONNECTION] = bound
-        _, connection, dbapi_connection = bound
-        sql, order, defaults = self._postgres_sql(connection.dialect)
+        sql, order, defaults = self._postgres_sql(bound.connection.dialect)
         args = [params[name] if name in params else defaults[name] for name in order]
         try:
-            return await greenlet_spawn(_fetch, dbapi_connection, sql, args)
+            if bound.in_transaction():
+                return cast(list[Row], await bound.driver.fetch(sql, *args))
+            return await greenlet_spawn(_fetch, bound.dbapi_connection, sql, args)
         except Exception as error:
-            if _is_outage(error, dbapi_connection):
-                await connection.invalidate()  # never hand this connection out again
+            if _is_outage(error, bound.driver):
+                await bound.connection.invalidate()  # never hand this connection out again
                 raise DatabaseUnavailable(str(error)) from error
             if is_statement_timeout(error):
                 raise StatementTimedOut(str(error)) from error  # the connection itself is fine
@@ -115,9 +141,8 @@ def _fetch(dbapi_connection: Any, sql: str, args: Sequence[Any]) -> list[Row]:
         cursor.close()
 
 
-def _is_outage(error: Exception, dbapi_connection: Any) -> bool:
+def _is_outage(error: Exception, driver: Any) -> bool:
     """The connection, not the statement, failed (the error or the driver error under it says so)."""
-    driver = dbapi_connection.driver_connection
     if driver.is_closed():
         return True
     for candidate in (error, error.__cause__):
