@@ -22,7 +22,9 @@ from showfloor.server.ledger import alerts, service
 from showfloor.server.ledger.reconcile import reconcile
 from showfloor.server.models import LedgerOperation, OutboxEvent
 from tests.conftest import AccountFixture, Databases, new_account
+from tests.e2e.test_worker_crash import submit_batch
 from tests.integration import diff_support as ds
+from tests.integration.unlock_support import drain, seed_cast
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 Alert = tuple[str, int, int]  # (alert, threshold, available balance)
@@ -329,3 +331,16 @@ async def test_alerts_api_refuses_bad_bodies(client: httpx.AsyncClient, body: An
 async def test_alerts_api_needs_a_key(app_client: httpx.AsyncClient) -> None:
     assert (await app_client.get("/external/credits/alerts")).status_code == 401
     assert (await app_client.put("/external/credits/alerts", json={"thresholds": [1]})).status_code == 401
+
+
+async def test_an_unlock_tasks_releases_recover_an_alert_on_both_databases(db: Database) -> None:
+    """The unlock settlement changes the balance outside ``ledger.service`` on PostgreSQL (one SQL function
+    per group); its alerts are evaluated after it in the same transaction, as on SQLite."""
+    acct = await new_account(db)
+    await grant(db, acct.id, 100, "g1")
+    cast = await seed_cast(db, no_email=4)  # nothing will be delivered: the whole hold comes back
+    await set_alerts(db, acct.id, 80)
+    await submit_batch(db, acct.id, list(cast.people.values()))  # holds 4 × 15: 40 left, below 80
+    assert await fired(db, acct.id) == [("dropped", 80, 40)]
+    await drain(db)
+    assert await fired(db, acct.id) == [("dropped", 80, 40), ("recovered", 80, 100)]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, text, update
+from sqlalchemy import BigInteger, Table, bindparam, case, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showfloor.server.access.service import record_contact_unlocks, unlocked_contacts
@@ -40,7 +40,7 @@ from showfloor.server.ledger.service import (
     settle_hold,
 )
 from showfloor.server.metrics import count_charge
-from showfloor.server.models import ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
+from showfloor.server.models import BalanceAlert, ContactUnlock, CreditHold, UnlockTask, UnlockTaskItem
 from showfloor.server.notify import hooks as notify_hooks
 
 # Core tables: the worker's hot path skips the ORM's unit-of-work machinery.
@@ -175,14 +175,25 @@ async def settle_items(
     return Settled(settled, finished)
 
 
+# After ``unlock_settle`` (a statement of its own, so it sees what the settlement locked and changed): whose
+# balance changed, and whether that account has balance alerts to evaluate (as ``ledger_spend`` reports).
+_TASK_ALERTS = PreparedQuery(
+    select(
+        UnlockTask.account_id,
+        UnlockTask.hold_id,
+        exists()
+        .where(BalanceAlert.account_id == UnlockTask.account_id)
+        .correlate(UnlockTask)
+        .label("alerts_set"),
+    ).where(UnlockTask.id == bindparam("task_id", type_=BigInteger))
+)
+
+
 async def _balance_changed(session: AsyncSession, task_id: int, now: datetime) -> None:
-    found = (
-        await session.execute(
-            select(UnlockTask.account_id, UnlockTask.hold_id).where(UnlockTask.id == task_id)
-        )
-    ).one()
-    if found.hold_id is not None:  # a free action holds nothing: the ledger did not change
-        await balance_changed(session, int(found.account_id), now)
+    found = await _TASK_ALERTS.one(session, {"task_id": task_id})
+    # A free action holds nothing (the ledger did not change); an account without alerts has none to flip.
+    if found["hold_id"] is not None and found["alerts_set"]:
+        await balance_changed(session, int(found["account_id"]), now)
 
 
 def _outcome_arrays(by_id: dict[int, ItemOutcome]) -> dict[str, list[Any]]:
