@@ -62,13 +62,17 @@ async def test_first_and_one(db: Database) -> None:
             await GRANTS_OF.one(session, {"account_id": account_id})  # two rows
 
 
-async def test_a_write_in_a_rolled_back_unit_is_undone(db: Database) -> None:
-    """The prepared query is the unit's FIRST statement: it must still run inside its transaction."""
+@pytest.mark.parametrize("after_a_read", [False, True], ids=["first-statement", "after-a-read"])
+async def test_a_write_in_a_rolled_back_unit_is_undone(db: Database, after_a_read: bool) -> None:
+    """As the unit's FIRST statement (on PostgreSQL through the cursor, which begins the transaction) and
+    after a read (straight to asyncpg, inside it), a prepared write is undone with its unit."""
     account_id = await _account_with_grants(db)
     async with db.write() as session:
         event = await make_event(session, contact_count=3)
     with pytest.raises(RuntimeError):
         async with db.write() as session:
+            if after_a_read:
+                await GRANTS_OF.all(session, {"account_id": account_id})
             assert await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
             raise RuntimeError("roll back")
     async with db.read() as session:
@@ -291,20 +295,6 @@ async def test_a_write_units_first_query_begins_the_transaction_and_the_rest_go_
     async with pg_db.read() as session:
         read = await GRANTS_OF.all(session, {"account_id": account_id})
     assert len(calls) == 1 and [dict(r) for r in read] == [dict(r) for r in direct]
-
-
-async def test_a_direct_write_rolls_back_with_its_unit(pg_db: Database) -> None:
-    """A prepared write sent straight to asyncpg (the unit's second statement) is undone with the unit."""
-    account_id = await _account_with_grants(pg_db)
-    async with pg_db.write() as session:
-        event = await make_event(session, contact_count=3)
-    with pytest.raises(RuntimeError):
-        async with pg_db.write() as session:
-            await GRANTS_OF.all(session, {"account_id": account_id})  # begins the transaction
-            assert await record_event_unlock(session, account_id, event.id, LAYER_BASE, None)
-            raise RuntimeError("roll back")
-    async with pg_db.read() as session:
-        assert await unlocked_layers(session, account_id, event.id) == set()
 
 
 async def test_a_direct_statement_error_leaves_a_working_connection(pg_db: Database) -> None:
