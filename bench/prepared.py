@@ -7,8 +7,8 @@ plan prices, an event with the account's layers), runs each ``--queries`` times 
 PostgreSQL, alternating rounds of ``PreparedQuery.all`` (straight to asyncpg), the same compiled statement
 through SQLAlchemy's DB-API cursor (the route of a write unit's first statement, which begins the
 transaction) and ``session.execute`` of the very same Core statement, and prints the client CPU
-(``time.process_time``) and wall time per query of each, and the ratios. One client, one query at a time, so the figure is the Python cost per query, not queueing; the
-server's work is the same on both paths. Creates its own database and drops it. Not a test.
+(``time.process_time``) and wall time per query of each, and the ratios. One client, one query at a time,
+so the figure is the Python cost per query, not queueing; the server's work is the same on every path. Creates its own database and drops it. Not a test.
 """
 
 from __future__ import annotations
@@ -131,8 +131,7 @@ async def _cursor(session: Any, query: PreparedQuery, values: dict[str, Any]) ->
         connection = await session.connection()
         _CURSORS[id(session)] = (connection.dialect, (await connection.get_raw_connection()).dbapi_connection)
     dialect, dbapi_connection = _CURSORS[id(session)]
-    sql, order, defaults = query._postgres_sql(dialect)
-    args = [values[name] if name in values else defaults[name] for name in order]
+    sql, args = query.bind(dialect, values)
     return await greenlet_spawn(prepared_module._fetch, dbapi_connection, sql, args)
 
 

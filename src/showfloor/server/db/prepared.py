@@ -77,13 +77,15 @@ class PreparedQuery:
         self.sqlite_stmt = sqlite if sqlite is not None else stmt
         self._compiled: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
 
-    def _postgres_sql(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    def bind(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The PostgreSQL text (compiled on first use) and its positional arguments for ``params``."""
         if self._compiled is None:
             compiled = cast(SQLCompiler, self.stmt.compile(dialect=dialect))
             if "POSTCOMPILE" in str(compiled):
                 raise ValueError("a prepared query cannot hold an expanding IN; use = ANY(:array)")
             self._compiled = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
-        return self._compiled
+        sql, order, defaults = self._compiled
+        return sql, [params[name] if name in params else defaults[name] for name in order]
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[Row]:
         params = params or {}
@@ -105,8 +107,7 @@ class PreparedQuery:
                 isolation == "AUTOCOMMIT",
             )
             session.info[_CONNECTION] = bound
-        sql, order, defaults = self._postgres_sql(bound.connection.dialect)
-        args = [params[name] if name in params else defaults[name] for name in order]
+        sql, args = self.bind(bound.connection.dialect, params)
         try:
             if bound.in_transaction():
                 return cast(list[Row], await bound.driver.fetch(sql, *args))
